@@ -1,0 +1,8 @@
+// Everything grpo offers on the CPU, in one include. Needs Eigen, never CUDA.
+#pragma once
+
+#include "grpo/core/error.hpp"
+#include "grpo/core/philox.hpp"
+#include "grpo/core/rational.hpp"
+#include "grpo/core/rng.hpp"
+#include "grpo/rl/advantages.hpp"
