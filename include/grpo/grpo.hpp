@@ -6,3 +6,6 @@
 #include "grpo/core/rational.hpp"
 #include "grpo/core/rng.hpp"
 #include "grpo/rl/advantages.hpp"
+#include "grpo/rl/rewards.hpp"
+#include "grpo/text/strings.hpp"
+#include "grpo/text/utf8.hpp"
