@@ -1,0 +1,49 @@
+// One input through every reward rule and text helper; shared by the doctest fuzz case
+// (tests/test_fuzz_rewards.cpp) and the libFuzzer target (tests/fuzz/fuzz_rewards.cpp).
+// Returns the sum of the scores so the compiler cannot drop the calls; every score must be
+// finite and in its documented range, else it throws std::logic_error.
+#pragma once
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <grpo/grpo.hpp>
+
+namespace grpo_fuzz {
+
+inline void expect_in(double value, double lo, double hi, const char* what) {
+    if (!(value >= lo && value <= hi)) throw std::logic_error(std::string(what) + " out of range");
+}
+
+inline double exercise_rewards(std::string_view text) {
+    using namespace grpo;
+    double sum = 0.0;
+    for (FormatRule rule : {FormatRule::strict, FormatRule::lenient, FormatRule::graded}) {
+        const double f = format_reward(text, rule);
+        expect_in(f, 0.0, 1.0, "format reward");
+        sum += f;
+    }
+    for (std::string_view reference : {"2", "-7/2", "0.5"}) {
+        const double a = accuracy_reward(text, reference);
+        expect_in(a, 0.0, 1.0, "accuracy reward");
+        sum += a;
+    }
+    sum += accuracy_reward(text, [](std::string_view a) { return a.size() == 3; });
+    for (Script script : {Script::latin, Script::cjk}) {
+        const double l = language_consistency_reward(text, script);
+        expect_in(l, 0.0, 1.0, "language reward");
+        sum += l;
+    }
+    const RewardBreakdown r = score_completion(text, "2", RewardConfig::seed_003());
+    expect_in(r.total, 0.0, 1.5, "weighted total");
+    if (auto answer = extract_answer(text)) {
+        sum += normalize_answer(*answer).size();
+        (void)answer_as_number(*answer);
+    }
+    sum += is_valid_utf8(text);
+    return sum;
+}
+
+}  // namespace grpo_fuzz
