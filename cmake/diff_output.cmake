@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.25)
 # ctest script: run EXE, save its output to ACTUAL, and fail with a unified diff if it differs
 # from EXPECTED.
 execute_process(COMMAND ${EXE} OUTPUT_VARIABLE actual RESULT_VARIABLE rc)

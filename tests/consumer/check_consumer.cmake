@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.25)
 # ctest script: install grpo from the build tree into a scratch prefix, then configure, build
 # and run tests/consumer twice: once with find_package(grpo CONFIG), once with add_subdirectory.
 file(REMOVE_RECURSE ${WORK_DIR})
