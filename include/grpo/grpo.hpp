@@ -6,3 +6,4 @@
 #include "grpo/core/rational.hpp"
 #include "grpo/core/rng.hpp"
 #include "grpo/rl/advantages.hpp"
+#include "grpo/tasks/tasks.hpp"
