@@ -59,3 +59,18 @@ TEST_CASE("no verifier throws on 20,000 random strings and mutated answers") {
     CHECK(accepted > 0);
     CHECK(accepted < 10000);
 }
+
+TEST_CASE("every verifier survives a 1 MB string and 10,000 nested parentheses") {
+    grpo::Rng rng(5);
+    const std::vector<grpo::Problem> problems = {grpo::generate_linear_equation(rng),
+                                                 grpo::generate_arithmetic(rng),
+                                                 grpo::generate_countdown(rng)};
+    const std::string nested = std::string(10000, '(') + "1" + std::string(10000, ')');
+    for (const grpo::Problem& p : problems) {
+        CHECK_FALSE(p.check(std::string(1 << 20, '7')));
+        CHECK_FALSE(p.check(std::string(1 << 20, '\xFF')));
+        CHECK_FALSE(p.check(std::string(1 << 20, ' ')));
+        CHECK_FALSE(p.check(nested));
+        CHECK_FALSE(p.check(p.answer + std::string(1 << 20, '0')));
+    }
+}
