@@ -45,8 +45,8 @@ TEST_CASE("random_expression text reads back to its value") {
         // "(-3)" is unary minus applied to the literal 3.
         CHECK(back->literals == std::vector<std::int64_t>{8, 3, 2, 5});
     }
-    CHECK_THROWS_WITH_AS(grpo::random_expression(rng, {}, false, 10), "random_expression: no operands",
-                         grpo::Error);
+    CHECK_THROWS_WITH_AS(grpo::random_expression(rng, {}, false, 10),
+                         "random_expression: no operands", grpo::Error);
 }
 
 TEST_CASE("generated arithmetic problems are solved by their answers") {

@@ -10,10 +10,10 @@ using grpo::Rational;
 TEST_CASE("evaluate_expression follows precedence, parentheses and unary minus") {
     CHECK(evaluate_expression("(3 + 4) * 2 - 5")->value == Rational(9));
     CHECK(evaluate_expression("3 + 4 * 2 - 5")->value == Rational(6));
-    CHECK(evaluate_expression("8 - 3 - 1")->value == Rational(4));    // left-associative
+    CHECK(evaluate_expression("8 - 3 - 1")->value == Rational(4));  // left-associative
     CHECK(evaluate_expression("8 - (3 - 1)")->value == Rational(6));
     CHECK(evaluate_expression("8 / 4 / 2")->value == Rational(1));
-    CHECK(evaluate_expression("7 / 2")->value == Rational(7, 2));     // exact, not integer division
+    CHECK(evaluate_expression("7 / 2")->value == Rational(7, 2));  // exact, not integer division
     CHECK(evaluate_expression("-3 + 5")->value == Rational(2));
     CHECK(evaluate_expression("2 * -3")->value == Rational(-6));
     CHECK(evaluate_expression("--4")->value == Rational(4));
@@ -41,7 +41,7 @@ TEST_CASE("evaluate_expression fails without throwing on bad input") {
     CHECK_FALSE(evaluate_expression("2 ** 3"));
     CHECK_FALSE(evaluate_expression("5 / 0"));
     CHECK_FALSE(evaluate_expression("5 / (3 - 3)"));
-    CHECK_FALSE(evaluate_expression("99999999999999999999"));              // literal too large
+    CHECK_FALSE(evaluate_expression("99999999999999999999"));                  // literal too large
     CHECK_FALSE(evaluate_expression("3000000000 * 3000000000 * 3000000000"));  // overflow
     CHECK_FALSE(evaluate_expression("1 = 1"));
 }

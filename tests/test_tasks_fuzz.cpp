@@ -15,7 +15,8 @@ std::string random_bytes(grpo::Rng& rng) {
     std::string s(static_cast<std::size_t>(rng.uniform_int(0, 40)), ' ');
     for (char& c : s)
         c = rng.uniform_int(0, 3) == 0 ? static_cast<char>(rng.uniform_int(0, 255))
-                                       : alphabet[static_cast<std::size_t>(rng.uniform_int(0, std::int64_t(alphabet.size()) - 1))];
+                                       : alphabet[static_cast<std::size_t>(rng.uniform_int(
+                                             0, std::int64_t(alphabet.size()) - 1))];
     return s;
 }
 

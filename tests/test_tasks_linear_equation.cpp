@@ -29,8 +29,8 @@ TEST_CASE("a linear equation problem has the exact solution as its answer") {
 
 TEST_CASE("the linear verifier accepts equivalent forms and rejects wrong ones") {
     const grpo::Problem q = grpo::make_linear_equation_problem({2, -3, 4});  // x = 7/2
-    for (const char* good : {"7/2", "3.5", "3.50", "x = 3.5", "x=7/2", "x = 3.50", "14/4", "+7/2",
-                             " x =  7/2 "})
+    for (const char* good :
+         {"7/2", "3.5", "3.50", "x = 3.5", "x=7/2", "x = 3.50", "14/4", "+7/2", " x =  7/2 "})
         CHECK_MESSAGE(q.check(good), good);
     for (const char* bad : {"3.4", "x = 3", "", "abc", "2 2", "7 / 2", "x", "x =", "y = 3.5",
                             "3.5x", "x == 3.5", "-7/2", "7/0", "3,5"})

@@ -60,7 +60,8 @@ inline std::optional<Rational> apply(char op, Rational left, Rational right, std
 inline Piece join(const Piece& left, char op, const Piece& right, Rational value) {
     const int p = precedence_of(op);
     const bool wrap_left = left.precedence < p;
-    const bool wrap_right = right.precedence < p || (right.precedence == p && (op == '-' || op == '/'));
+    const bool wrap_right =
+        right.precedence < p || (right.precedence == p && (op == '-' || op == '/'));
     std::string text = wrap_left ? "(" + left.text + ")" : left.text;
     text += std::string(" ") + op + " ";
     text += wrap_right ? "(" + right.text + ")" : right.text;
@@ -75,7 +76,8 @@ inline Piece join(const Piece& left, char op, const Piece& right, Rational value
 // has no such operator; callers draw again.
 inline std::optional<RandomExpression> random_expression(Rng& rng,
                                                          const std::vector<std::int64_t>& operands,
-                                                         bool allow_division, std::int64_t max_abs) {
+                                                         bool allow_division,
+                                                         std::int64_t max_abs) {
     using namespace arithmetic_detail;
     require(!operands.empty(), "random_expression: no operands");
     require(max_abs >= 1 && max_abs <= 1000000000, "random_expression: max_abs ", max_abs,
@@ -87,7 +89,8 @@ inline std::optional<RandomExpression> random_expression(Rng& rng,
         pieces.push_back(literal_piece(n));
     }
     while (pieces.size() > 1) {
-        const auto i = static_cast<std::size_t>(rng.uniform_int(0, std::int64_t(pieces.size()) - 2));
+        const auto i =
+            static_cast<std::size_t>(rng.uniform_int(0, std::int64_t(pieces.size()) - 2));
         // The operators in a random order (Fisher-Yates); the first that works is used.
         std::vector<char> ops = {'+', '-', '*'};
         if (allow_division) ops.push_back('/');
@@ -95,7 +98,8 @@ inline std::optional<RandomExpression> random_expression(Rng& rng,
             std::swap(ops[k], ops[static_cast<std::size_t>(rng.uniform_int(0, std::int64_t(k)))]);
         bool joined = false;
         for (char op : ops) {
-            const std::optional<Rational> value = apply(op, pieces[i].value, pieces[i + 1].value, max_abs);
+            const std::optional<Rational> value =
+                apply(op, pieces[i].value, pieces[i + 1].value, max_abs);
             if (!value) continue;
             pieces[i] = join(pieces[i], op, pieces[i + 1], *value);
             pieces.erase(pieces.begin() + static_cast<std::ptrdiff_t>(i) + 1);
@@ -108,10 +112,10 @@ inline std::optional<RandomExpression> random_expression(Rng& rng,
 }
 
 struct ArithmeticConfig {
-    int num_operations = 3;                      // binary operations: num_operations + 1 operands
+    int num_operations = 3;  // binary operations: num_operations + 1 operands
     std::int64_t operand_min = 1, operand_max = 20;
-    bool allow_division = false;                 // ÷ only where the quotient is an integer
-    std::int64_t max_abs_value = 10000;          // every intermediate result stays within ±this
+    bool allow_division = false;         // ÷ only where the quotient is an integer
+    std::int64_t max_abs_value = 10000;  // every intermediate result stays within ±this
 };
 
 inline void validate(const ArithmeticConfig& config) {
@@ -121,9 +125,10 @@ inline void validate(const ArithmeticConfig& config) {
             "ArithmeticConfig: max_abs_value ", config.max_abs_value, ", expected 1..10^9");
     require(config.operand_min <= config.operand_max, "ArithmeticConfig: operand range [",
             config.operand_min, ", ", config.operand_max, "] is empty");
-    require(config.operand_min >= -config.max_abs_value && config.operand_max <= config.max_abs_value,
-            "ArithmeticConfig: operand range [", config.operand_min, ", ", config.operand_max,
-            "] is outside ±max_abs_value ", config.max_abs_value);
+    require(
+        config.operand_min >= -config.max_abs_value && config.operand_max <= config.max_abs_value,
+        "ArithmeticConfig: operand range [", config.operand_min, ", ", config.operand_max,
+        "] is outside ±max_abs_value ", config.max_abs_value);
 }
 
 // A random expression with config.num_operations operators. Draws again (up to 1000 times) when
@@ -151,7 +156,8 @@ inline bool check_number(Rational value, std::string_view candidate) {
 inline Problem make_arithmetic_problem(const RandomExpression& expression) {
     const Rational value = expression.value;
     return {"Compute: " + expression.text, value.to_string(),
-            guarded_check([value](std::string_view candidate) { return check_number(value, candidate); })};
+            guarded_check(
+                [value](std::string_view candidate) { return check_number(value, candidate); })};
 }
 
 inline Problem generate_arithmetic(Rng& rng, const ArithmeticConfig& config = {}) {

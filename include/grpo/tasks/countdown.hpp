@@ -26,18 +26,18 @@
 namespace grpo {
 
 struct CountdownConfig {
-    int min_numbers = 3, max_numbers = 4;          // as in Countdown-Tasks-3to4
+    int min_numbers = 3, max_numbers = 4;  // as in Countdown-Tasks-3to4
     std::int64_t number_min = 1, number_max = 99;
     std::int64_t target_min = 1, target_max = 999;
-    bool allow_division = true;                    // only exact divisions, like every step
-    std::int64_t max_intermediate = 100000;        // bound on every partial result of the solution
-    ExpressionLimits limits;                       // what the verifier reads of a candidate
+    bool allow_division = true;              // only exact divisions, like every step
+    std::int64_t max_intermediate = 100000;  // bound on every partial result of the solution
+    ExpressionLimits limits;                 // what the verifier reads of a candidate
 };
 
 struct Countdown {
     std::vector<std::int64_t> numbers;  // in the order the question lists them
     std::int64_t target = 0;
-    std::string solution;               // one expression that reaches the target: "(6 - 2) * 5"
+    std::string solution;  // one expression that reaches the target: "(6 - 2) * 5"
 };
 
 inline void validate(const CountdownConfig& config) {
@@ -51,7 +51,8 @@ inline void validate(const CountdownConfig& config) {
                 config.number_max <= config.max_intermediate,
             "CountdownConfig: number range [", config.number_min, ", ", config.number_max,
             "], expected 0 <= min <= max <= max_intermediate");
-    require(config.target_min <= config.target_max && config.target_min >= -config.max_intermediate &&
+    require(config.target_min <= config.target_max &&
+                config.target_min >= -config.max_intermediate &&
                 config.target_max <= config.max_intermediate,
             "CountdownConfig: target range [", config.target_min, ", ", config.target_max,
             "], expected a non-empty range within ±max_intermediate");
@@ -66,14 +67,16 @@ inline void validate(const CountdownConfig& config) {
 inline Countdown sample_countdown(Rng& rng, const CountdownConfig& config = {}) {
     validate(config);
     for (int attempt = 0; attempt < 1000; ++attempt) {
-        const auto count = static_cast<std::size_t>(rng.uniform_int(config.min_numbers, config.max_numbers));
+        const auto count =
+            static_cast<std::size_t>(rng.uniform_int(config.min_numbers, config.max_numbers));
         std::vector<std::int64_t> numbers(count);
         for (std::int64_t& n : numbers) n = rng.uniform_int(config.number_min, config.number_max);
         // The solution uses the numbers in another order than the question lists them, so the
         // listed order is no hint.
         std::vector<std::int64_t> order = numbers;
         for (std::size_t k = count - 1; k > 0; --k)
-            std::swap(order[k], order[static_cast<std::size_t>(rng.uniform_int(0, std::int64_t(k)))]);
+            std::swap(order[k],
+                      order[static_cast<std::size_t>(rng.uniform_int(0, std::int64_t(k)))]);
         const std::optional<RandomExpression> expression =
             random_expression(rng, order, config.allow_division, config.max_intermediate);
         if (!expression) continue;
@@ -103,7 +106,8 @@ inline std::string countdown_question(const Countdown& countdown) {
 // throws.
 inline bool check_countdown(const std::vector<std::int64_t>& numbers, std::int64_t target,
                             std::string_view candidate, const ExpressionLimits& limits = {}) {
-    const std::optional<Evaluation> evaluation = evaluate_expression(trim_answer(candidate), limits);
+    const std::optional<Evaluation> evaluation =
+        evaluate_expression(trim_answer(candidate), limits);
     if (!evaluation || evaluation->value != Rational(target)) return false;
     std::vector<std::int64_t> used = evaluation->literals, given = numbers;
     std::sort(used.begin(), used.end());
@@ -111,7 +115,8 @@ inline bool check_countdown(const std::vector<std::int64_t>& numbers, std::int64
     return used == given;
 }
 
-inline Problem make_countdown_problem(const Countdown& countdown, const ExpressionLimits& limits = {}) {
+inline Problem make_countdown_problem(const Countdown& countdown,
+                                      const ExpressionLimits& limits = {}) {
     return {countdown_question(countdown), countdown.solution,
             guarded_check([countdown, limits](std::string_view candidate) {
                 return check_countdown(countdown.numbers, countdown.target, candidate, limits);

@@ -18,7 +18,8 @@
 
 namespace grpo {
 
-// Parsing deeper than this recurses about 4 stack frames per level; keep it far from any stack limit.
+// Parsing deeper than this recurses about 4 stack frames per level; keep it far from any stack
+// limit.
 constexpr int kMaxExpressionDepth = 1000;
 
 struct ExpressionLimits {
@@ -41,7 +42,8 @@ namespace expression_detail {
 // Every parse function returns std::nullopt on failure; only Rational overflow throws, and
 // evaluate_expression catches that.
 struct Parser {
-    Parser(std::string_view text_, const ExpressionLimits& limits_) : text(text_), limits(limits_) {}
+    Parser(std::string_view text_, const ExpressionLimits& limits_)
+        : text(text_), limits(limits_) {}
 
     std::string_view text;
     ExpressionLimits limits;
@@ -104,8 +106,10 @@ struct Parser {
     std::optional<Rational> parse_unary() {
         bool negative = false;
         for (;;) {
-            if (accept_minus()) negative = !negative;
-            else if (!accept_plus()) break;
+            if (accept_minus())
+                negative = !negative;
+            else if (!accept_plus())
+                break;
         }
         const std::optional<Rational> value = parse_primary();
         if (!value) return std::nullopt;

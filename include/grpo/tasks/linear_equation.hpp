@@ -17,10 +17,10 @@
 namespace grpo {
 
 struct LinearEquationConfig {
-    std::int64_t a_min = 1, a_max = 9;    // coefficient of x; 0 is never drawn (a_min < 0 allows -x)
-    std::int64_t x_min = -9, x_max = 9;   // the solution (its integer part, for fractions)
+    std::int64_t a_min = 1, a_max = 9;   // coefficient of x; 0 is never drawn (a_min < 0 allows -x)
+    std::int64_t x_min = -9, x_max = 9;  // the solution (its integer part, for fractions)
     std::int64_t b_min = -20, b_max = 20;
-    bool rational_solution = false;       // x = (c - b)/a is a non-integer fraction
+    bool rational_solution = false;  // x = (c - b)/a is a non-integer fraction
 };
 
 struct LinearEquation {
@@ -35,8 +35,9 @@ inline void validate(const LinearEquationConfig& config) {
     const std::int64_t bounds[] = {config.a_min, config.a_max, config.x_min,
                                    config.x_max, config.b_min, config.b_max};
     for (std::int64_t bound : bounds)
-        require(bound >= -kMaxLinearBound && bound <= kMaxLinearBound, "LinearEquationConfig: bound ",
-                bound, " is outside [-", kMaxLinearBound, ", ", kMaxLinearBound, "]");
+        require(bound >= -kMaxLinearBound && bound <= kMaxLinearBound,
+                "LinearEquationConfig: bound ", bound, " is outside [-", kMaxLinearBound, ", ",
+                kMaxLinearBound, "]");
     require(config.a_min <= config.a_max, "LinearEquationConfig: a range [", config.a_min, ", ",
             config.a_max, "] is empty");
     require(config.x_min <= config.x_max, "LinearEquationConfig: x range [", config.x_min, ", ",
@@ -45,8 +46,9 @@ inline void validate(const LinearEquationConfig& config) {
             config.b_max, "] is empty");
     // A fractional solution needs |a| >= 2; an integer one needs a != 0.
     const std::int64_t smallest = config.rational_solution ? 2 : 1;
-    require(config.a_max >= smallest || config.a_min <= -smallest, "LinearEquationConfig: a range [",
-            config.a_min, ", ", config.a_max, "] holds no coefficient with |a| >= ", smallest,
+    require(config.a_max >= smallest || config.a_min <= -smallest,
+            "LinearEquationConfig: a range [", config.a_min, ", ", config.a_max,
+            "] holds no coefficient with |a| >= ", smallest,
             config.rational_solution ? " (needed for a non-integer solution)" : "");
 }
 
@@ -101,9 +103,8 @@ inline bool check_linear_equation(const LinearEquation& eq, std::string_view can
 
 inline Problem make_linear_equation_problem(const LinearEquation& eq) {
     return {"Solve for x: " + render_linear_equation(eq), eq.solution().to_string(),
-            guarded_check([eq](std::string_view candidate) {
-                return check_linear_equation(eq, candidate);
-            })};
+            guarded_check(
+                [eq](std::string_view candidate) { return check_linear_equation(eq, candidate); })};
 }
 
 inline Problem generate_linear_equation(Rng& rng, const LinearEquationConfig& config = {}) {
