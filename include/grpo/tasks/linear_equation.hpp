@@ -53,7 +53,7 @@ inline void validate(const LinearEquationConfig& config) {
 }
 
 // Draws a, then the solution, then b, and sets c so that a·x + b = c holds exactly.
-inline LinearEquation sample_linear_equation(Rng& rng, const LinearEquationConfig& config) {
+inline LinearEquation sample_linear_equation(Rng& rng, const LinearEquationConfig& config = {}) {
     validate(config);
     const std::int64_t smallest = config.rational_solution ? 2 : 1;
     std::int64_t a = 0;
