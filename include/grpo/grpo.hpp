@@ -7,5 +7,6 @@
 #include "grpo/core/rng.hpp"
 #include "grpo/rl/advantages.hpp"
 #include "grpo/rl/rewards.hpp"
+#include "grpo/tasks/tasks.hpp"
 #include "grpo/text/strings.hpp"
 #include "grpo/text/utf8.hpp"
