@@ -1,4 +1,5 @@
-// Fuzz-style robustness: 100,000 random and mutated strings through every reward rule. A crash,
+// Fuzz-style robustness: 100,000 random and mutated strings through every reward rule and
+// task verifier. A crash,
 // an exception or a score outside its range fails the test; run it under ASan/UBSan with
 // `cmake -B build-asan -DGRPO_SANITIZE=ON` (see docs/architecture.md, "Testing").
 #include <doctest/doctest.h>
@@ -18,10 +19,12 @@ const std::vector<std::string> kSeeds = {
     "<answer>$\\boxed{2}$.</answer>",
     "<think></think><answer></answer>",
     "x = -3 and 7 - 3 = 4/2",
+    "<think>6 - 2 = 4, 4 * 5 = 20</think><answer>(6 - 2) * 5</answer>",
 };
 const std::vector<std::string> kPieces = {"<think>", "</think>", "<answer>", "</answer>",
                                           "\\boxed{", "}", "{", "-", "/", ".", "=", "x",
-                                          "\xE4\xB8\xA4", "\xFF", "\xC0", "\xE2\x82", "\n", "$"};
+                                          "\xE4\xB8\xA4", "\xFF", "\xC0", "\xE2\x82", "\n", "$",
+                                          "(", ")", "*", "\xC3\x97", "6", "20"};
 
 std::string random_bytes(grpo::Rng& rng, int max_length) {
     std::string s(static_cast<std::size_t>(rng.uniform_int(0, max_length)), '\0');
@@ -46,7 +49,7 @@ std::string mutate(grpo::Rng& rng, std::string s) {
 
 }  // namespace
 
-TEST_CASE("fuzz: 100000 random and mutated strings through every reward") {
+TEST_CASE("fuzz: 100000 random and mutated strings through every reward and verifier") {
     grpo::Rng rng(2025);
     int cases = 0;
     for (int i = 0; i < 50000; ++i) {

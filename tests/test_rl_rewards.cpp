@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <grpo/rl/rewards.hpp>
+#include <grpo/tasks/tasks.hpp>
 #include <string>
 
 using namespace grpo;
@@ -218,4 +219,14 @@ TEST_CASE("rewards: hostile input gets a defined score") {
     const std::string braces = "\\boxed{" + std::string(100000, '{');
     CHECK(accuracy_reward(braces, "2") == 0.0);
     CHECK(accuracy_reward(std::string(1 << 20, '-'), "2") == 0.0);
+}
+
+TEST_CASE("accuracy: a generated task's verifier plugs into the accuracy rule") {
+    const Problem eq = make_linear_equation_problem({2, 0, 7});  // 2x = 7, x = 7/2
+    CHECK(eq.answer == "7/2");
+    CHECK(accuracy_reward("<think>halve 7</think><answer>x = 3.5</answer>", eq.check) == 1.0);
+    CHECK(accuracy_reward("<think>halve 7</think><answer>3</answer>", eq.check) == 0.0);
+    const Problem countdown = make_countdown_problem({{6, 2, 5}, 20, "(6 - 2) * 5"});
+    CHECK(accuracy_reward("<answer>5 * (6 - 2)</answer>", countdown.check) == 1.0);
+    CHECK(accuracy_reward("<answer>5 * 2 * 2</answer>", countdown.check) == 0.0);  // 2 reused, 6 unused
 }

@@ -1,4 +1,4 @@
-// One input through every reward rule and text helper; shared by the doctest fuzz case
+// One input through every reward rule, every task verifier and the text helpers; shared by the doctest fuzz case
 // (tests/test_fuzz_rewards.cpp) and the libFuzzer target (tests/fuzz/fuzz_rewards.cpp).
 // Returns the sum of the scores so the compiler cannot drop the calls; every score must be
 // finite and in its documented range, else it throws std::logic_error.
@@ -43,6 +43,17 @@ inline double exercise_rewards(std::string_view text) {
         (void)answer_as_number(*answer);
     }
     sum += is_valid_utf8(text);
+    // The task verifiers, on the raw text and on the answer the accuracy rule extracts from it.
+    static const Problem problems[] = {
+        make_linear_equation_problem({2, 3, 7}),
+        make_linear_equation_problem({2, 0, 7}),  // x = 7/2
+        make_arithmetic_problem({"(3 + 4) * 2 - 5", Rational(9)}),
+        make_countdown_problem({{6, 2, 5}, 20, "(6 - 2) * 5"}),
+    };
+    for (const Problem& problem : problems) {
+        sum += problem.check(text);
+        sum += accuracy_reward(text, problem.check);
+    }
     return sum;
 }
 

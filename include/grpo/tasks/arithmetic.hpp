@@ -16,6 +16,7 @@
 #include "grpo/core/rational.hpp"
 #include "grpo/core/rng.hpp"
 #include "grpo/tasks/problem.hpp"
+#include "grpo/text/strings.hpp"
 
 namespace grpo {
 
@@ -149,7 +150,7 @@ inline RandomExpression sample_arithmetic(Rng& rng, const ArithmeticConfig& conf
 
 // True when the candidate is a number ("13", "+13", "13.0", "26/2") exactly equal to `value`.
 inline bool check_number(Rational value, std::string_view candidate) {
-    const std::optional<Rational> number = parse_rational(trim_answer(candidate));
+    const std::optional<Rational> number = parse_rational(trim(candidate));
     return number && *number == value;
 }
 

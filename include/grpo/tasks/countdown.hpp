@@ -22,6 +22,7 @@
 #include "grpo/tasks/arithmetic.hpp"
 #include "grpo/tasks/expression.hpp"
 #include "grpo/tasks/problem.hpp"
+#include "grpo/text/strings.hpp"
 
 namespace grpo {
 
@@ -107,7 +108,7 @@ inline std::string countdown_question(const Countdown& countdown) {
 inline bool check_countdown(const std::vector<std::int64_t>& numbers, std::int64_t target,
                             std::string_view candidate, const ExpressionLimits& limits = {}) {
     const std::optional<Evaluation> evaluation =
-        evaluate_expression(trim_answer(candidate), limits);
+        evaluate_expression(trim(candidate), limits);
     if (!evaluation || evaluation->value != Rational(target)) return false;
     std::vector<std::int64_t> used = evaluation->literals, given = numbers;
     std::sort(used.begin(), used.end());

@@ -13,6 +13,7 @@
 #include "grpo/core/rational.hpp"
 #include "grpo/core/rng.hpp"
 #include "grpo/tasks/problem.hpp"
+#include "grpo/text/strings.hpp"
 
 namespace grpo {
 
@@ -83,11 +84,11 @@ inline std::string render_linear_equation(const LinearEquation& eq) {
 // Reads a final answer for x: a number ("2", "-7/2", "3.5", "+2") or "x = <number>" / "x=<number>".
 // Returns std::nullopt for anything else; never throws.
 inline std::optional<Rational> parse_linear_answer(std::string_view candidate) {
-    std::string_view s = trim_answer(candidate);
+    std::string_view s = trim(candidate);
     if (!s.empty() && s.front() == 'x') {
-        s = trim_answer(s.substr(1));
+        s = trim(s.substr(1));
         if (s.empty() || s.front() != '=') return std::nullopt;
-        s = trim_answer(s.substr(1));
+        s = trim(s.substr(1));
     }
     return parse_rational(s);
 }

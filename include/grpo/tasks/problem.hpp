@@ -33,12 +33,4 @@ std::function<bool(std::string_view)> guarded_check(Verifier verifier) {
     };
 }
 
-// The candidate without leading and trailing spaces, tabs and newlines.
-inline std::string_view trim_answer(std::string_view s) {
-    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-    return s;
-}
-
 }  // namespace grpo
