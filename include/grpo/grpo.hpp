@@ -10,3 +10,5 @@
 #include "grpo/tasks/tasks.hpp"
 #include "grpo/text/strings.hpp"
 #include "grpo/text/utf8.hpp"
+#include "grpo/text/prompt_template.hpp"
+#include "grpo/text/tokenizer.hpp"

@@ -1,0 +1,40 @@
+// The R1-Zero prompt template (DeepSeek-R1, arXiv 2501.12948, Table 1): a conversation in which
+// the assistant first reasons inside <think> </think> and then answers inside <answer>
+// </answer>, with the question in the user's slot. The paper constrains only this structure,
+// not the content of the reasoning, so that RL shows what the model does on its own.
+// Two presets: `r1_zero` paraphrases the paper's instruction in full; `compact` keeps only the
+// structure, for the tiny models of the examples, whose context is a few dozen tokens.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "grpo/core/error.hpp"
+
+namespace grpo {
+
+struct PromptTemplate {
+    std::string before_question;
+    std::string after_question;  // ends where the model's completion begins
+
+    std::string render(std::string_view question) const {
+        require(question.find("<think>") == std::string_view::npos &&
+                    question.find("<answer>") == std::string_view::npos,
+                "PromptTemplate: the question '", question,
+                "' contains a template tag; the completion's tags would be ambiguous");
+        return before_question + std::string(question) + after_question;
+    }
+
+    static PromptTemplate r1_zero() {
+        return {"A conversation between User and Assistant. The User asks a question and the "
+                "Assistant solves it. The Assistant first thinks through the reasoning, then "
+                "gives the answer. The reasoning goes inside <think> </think> tags and the answer "
+                "inside <answer> </answer> tags, like this: <think> reasoning here </think> "
+                "<answer> answer here </answer>.\nUser: ",
+                "\nAssistant:"};
+    }
+
+    static PromptTemplate compact() { return {"User: ", "\nAssistant: "}; }
+};
+
+}  // namespace grpo
