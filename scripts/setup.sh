@@ -9,7 +9,7 @@ packages=(
   libeigen3-dev           # the CPU backend's matrices
   doctest-dev             # the test framework
   libbenchmark-dev        # Google Benchmark, for bench/
-  nlohmann-json3-dev      # JSON for metrics and safetensors headers
+  nlohmann-json3-dev      # JSON: safetensors headers, JSONL metrics
 )
 
 missing=()

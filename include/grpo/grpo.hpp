@@ -5,6 +5,8 @@
 #include "grpo/core/philox.hpp"
 #include "grpo/core/rational.hpp"
 #include "grpo/core/rng.hpp"
+#include "grpo/io/atomic_file.hpp"
+#include "grpo/io/safetensors.hpp"
 #include "grpo/rl/advantages.hpp"
 #include "grpo/rl/rewards.hpp"
 #include "grpo/tasks/tasks.hpp"

@@ -1,0 +1,133 @@
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <grpo/io/safetensors.hpp>
+#include <string>
+#include <vector>
+
+using namespace grpo;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A scratch file path in the build's test directory, removed first.
+std::string scratch(const std::string& name) {
+    const std::string path = (fs::current_path() / name).string();
+    fs::remove(path);
+    return path;
+}
+
+std::vector<NamedTensor> example_tensors() {
+    return {NamedTensor::from_values<float>("embed.weight", {2, 3}, {-0.5f, -0.25f, 0, 0.25f, 0.5f, 0.75f}),
+            NamedTensor::from_values<double>("head.bias", {2}, {1.5, -2.25}),
+            NamedTensor::from_values<std::int64_t>("step", {1}, {7})};
+}
+
+// Writes raw bytes: an 8-byte header length, the header, then `data`.
+std::string write_raw(const std::string& name, std::uint64_t length, const std::string& header,
+                      const std::string& data) {
+    const std::string path = scratch(name);
+    std::string bytes(8, '\0');
+    std::memcpy(bytes.data(), &length, 8);
+    bytes += header + data;
+    write_file_atomically(path, bytes);
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("safetensors: reads the file the reference implementation wrote") {
+    // tests/data/reference.safetensors comes from tests/data/safetensors_interop.py (Python's
+    // safetensors 0.8.0, numpy 2.4).
+    const Safetensors file = load_safetensors(GRPO_TEST_DATA_DIR "/reference.safetensors");
+    CHECK(file.tensors.size() == 3);
+    CHECK(file.metadata.at("written_by") == "safetensors");
+    const NamedTensor& embed = file.at("embed.weight");
+    CHECK(embed.shape == std::vector<std::int64_t>{2, 3});
+    CHECK(embed.values<float>() == std::vector<float>{-0.5f, -0.25f, 0, 0.25f, 0.5f, 0.75f});
+    CHECK(file.at("head.bias").values<double>() == std::vector<double>{1.5, -2.25});
+    CHECK(file.at("step").values<std::int64_t>() == std::vector<std::int64_t>{7});
+    CHECK_THROWS_WITH_AS(file.at("head.bias").values<float>(),
+                         "NamedTensor 'head.bias' holds F64, not F32", Error);
+    CHECK_THROWS_WITH_AS(file.at("missing"), "safetensors: no tensor named 'missing'", Error);
+}
+
+TEST_CASE("safetensors: round trip, and a file for the reference implementation (interop)") {
+    // Left in the build tree for `python3 tests/data/safetensors_interop.py check FILE`.
+    const std::string path = scratch("grpo_written.safetensors");
+    save_safetensors(path, example_tensors(), {{"written_by", "grpo"}});
+    const Safetensors back = load_safetensors(path);
+    REQUIRE(back.tensors.size() == 3);
+    for (const NamedTensor& want : example_tensors()) {
+        const NamedTensor& got = back.at(want.name);
+        CHECK(got.dtype == want.dtype);
+        CHECK(got.shape == want.shape);
+        CHECK(got.bytes == want.bytes);
+    }
+    CHECK(back.metadata.at("written_by") == "grpo");
+    // The data section starts 8-byte aligned, and no temporary file is left behind.
+    std::uint64_t header_length = 0;
+    std::memcpy(&header_length, read_file(path).data(), 8);
+    CHECK(header_length % 8 == 0);
+    for (const auto& entry : fs::directory_iterator(fs::current_path()))
+        CHECK(entry.path().filename().string().find("grpo_written.safetensors.tmp") == std::string::npos);
+}
+
+TEST_CASE("safetensors: writing refuses inconsistent tensors and unwritable paths") {
+    NamedTensor bad = NamedTensor::from_values<float>("w", {2}, {1, 2});
+    bad.shape = {3};
+    CHECK_THROWS_WITH_AS(save_safetensors(scratch("bad.safetensors"), {bad}),
+                         "save_safetensors: tensor 'w' has 8 bytes, its dtype and shape need 12", Error);
+    const auto twice = NamedTensor::from_values<float>("w", {1}, {1});
+    CHECK_THROWS_WITH_AS(save_safetensors(scratch("twice.safetensors"), {twice, twice}),
+                         "save_safetensors: tensor name 'w' repeats", Error);
+    CHECK_THROWS_AS(save_safetensors("/nonexistent-dir/x.safetensors", example_tensors()), Error);
+    CHECK_THROWS_WITH_AS(NamedTensor::from_values<float>("v", {2, 2}, {1, 2, 3}),
+                         "NamedTensor 'v': shape holds 4 values but 3 were given", Error);
+}
+
+TEST_CASE("safetensors: corrupt and hostile files are clear errors") {
+    const std::string ok_header = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+    const std::string eight(8, '\1');
+    CHECK(load_safetensors(write_raw("ok.st", ok_header.size(), ok_header, eight)).tensors.size() == 1);
+
+    CHECK_THROWS_WITH_AS(load_safetensors(scratch("missing.st")), doctest::Contains("cannot open"),
+                         Error);
+    {
+        const std::string path = scratch("tiny.st");
+        write_file_atomically(path, "abc");
+        CHECK_THROWS_WITH_AS(load_safetensors(path),
+                             doctest::Contains("too short for the 8-byte header length"), Error);
+    }
+    CHECK_THROWS_WITH_AS(load_safetensors(write_raw("huge.st", 1ull << 40, ok_header, eight)),
+                         doctest::Contains("more than the limit"), Error);
+    CHECK_THROWS_WITH_AS(load_safetensors(write_raw("trunc.st", 1000, ok_header, eight)),
+                         doctest::Contains("truncated"), Error);
+    CHECK_THROWS_WITH_AS(load_safetensors(write_raw("json.st", 5, "{\"w\":", "")),
+                         doctest::Contains("not JSON"), Error);
+    CHECK_THROWS_WITH_AS(load_safetensors(write_raw("array.st", 2, "[]", "")),
+                         doctest::Contains("not a JSON object"), Error);
+    const std::string wrong_size = R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})";
+    CHECK_THROWS_WITH_AS(load_safetensors(write_raw("size.st", wrong_size.size(), wrong_size, eight)),
+                         "safetensors: tensor 'w' has 8 bytes, its dtype and shape need 12", Error);
+    const std::string past_end = R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})";
+    CHECK_THROWS_WITH_AS(load_safetensors(write_raw("past.st", past_end.size(), past_end, eight)),
+                         "safetensors: tensor 'w' spans bytes [0, 16) of a 8-byte data section", Error);
+    const std::string overlap = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
+    CHECK_THROWS_WITH_AS(load_safetensors(write_raw("overlap.st", overlap.size(), overlap, eight)),
+                         doctest::Contains("ranges overlap or leave a gap"), Error);
+    CHECK_THROWS_WITH_AS(load_safetensors(write_raw("extra.st", ok_header.size(), ok_header, eight + "xx")),
+                         doctest::Contains("2 bytes after the last tensor"), Error);
+    const std::string dtype = R"({"w":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}})";
+    CHECK_THROWS_WITH_AS(load_safetensors(write_raw("dtype.st", dtype.size(), dtype, eight)),
+                         "safetensors: tensor 'w' has unsupported dtype 'C64'", Error);
+    const std::string types = R"({"w":{"dtype":"F32","shape":"two","data_offsets":[0,8]}})";
+    CHECK_THROWS_WITH_AS(load_safetensors(write_raw("types.st", types.size(), types, eight)),
+                         doctest::Contains("malformed header entry"), Error);
+    const std::string negative = R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})";
+    CHECK_THROWS_WITH_AS(load_safetensors(write_raw("neg.st", negative.size(), negative, eight)),
+                         "safetensors: tensor 'w' has a bad dimension -2", Error);
+}
