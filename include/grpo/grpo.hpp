@@ -6,6 +6,7 @@
 #include "grpo/core/rational.hpp"
 #include "grpo/core/rng.hpp"
 #include "grpo/io/atomic_file.hpp"
+#include "grpo/io/jsonl.hpp"
 #include "grpo/io/safetensors.hpp"
 #include "grpo/rl/advantages.hpp"
 #include "grpo/rl/rewards.hpp"
