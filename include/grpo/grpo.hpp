@@ -8,6 +8,7 @@
 #include "grpo/io/atomic_file.hpp"
 #include "grpo/io/jsonl.hpp"
 #include "grpo/io/safetensors.hpp"
+#include "grpo/io/svg_plot.hpp"
 #include "grpo/rl/advantages.hpp"
 #include "grpo/rl/rewards.hpp"
 #include "grpo/tasks/tasks.hpp"
