@@ -5,7 +5,14 @@
 
 #include <doctest/doctest.h>
 
+#include <grpo/autograd/attention.hpp>
 #include <grpo/autograd/gradcheck.hpp>
+#include <grpo/autograd/norm_rope.hpp>
+#include <grpo/autograd/routing.hpp>
+#include <grpo/autograd/vocab.hpp>
+#include <grpo/autograd/activation.hpp>
+#include <grpo/autograd/linear.hpp>
+#include <grpo/autograd/reduce.hpp>
 #include <grpo/autograd/tape.hpp>
 #include <vector>
 
@@ -94,6 +101,108 @@ void check_sum_mean() {
     auto mm = [mask](Tape* t, std::vector<V<B>>& in) { return grpo::masked_mean(t, in[0], mask); };
     check<B>("masked_sum", ms, {param<B>({2, 3}, rng)}, rng);
     check<B>("masked_mean", mm, {param<B>({2, 3}, rng)}, rng);
+}
+
+template <class B>
+grpo::Ids<B> ids(Shape s, const std::vector<std::int32_t>& v) {
+    return grpo::Ids<B>::from(s, v);
+}
+
+template <class B>
+void check_rmsnorm() {
+    grpo::Rng rng(6);
+    auto f = [](Tape* t, std::vector<V<B>>& in) { return grpo::rmsnorm(t, in[0], in[1], 1e-5); };
+    check<B>("rmsnorm", f, {param<B>({2, 3, 5}, rng), param<B>({5}, rng)}, rng);
+    check<B>("rmsnorm one row", f, {param<B>({1, 4}, rng), param<B>({4}, rng)}, rng);
+    check<B>("rmsnorm C = 1", f, {param<B>({3, 1}, rng), param<B>({1}, rng)}, rng);
+}
+
+template <class B>
+void check_rope() {
+    grpo::Rng rng(7);
+    for (auto style : {grpo::RopeStyle::interleaved, grpo::RopeStyle::half}) {
+        auto f = [style](Tape* t, std::vector<V<B>>& in) { return grpo::rope(t, in[0], 0, 10000.0, style); };
+        auto g = [style](Tape* t, std::vector<V<B>>& in) { return grpo::rope(t, in[0], 5, 100.0, style); };
+        check<B>("rope", f, {param<B>({2, 3, 2, 4}, rng)}, rng);
+        check<B>("rope offset, size-1", g, {param<B>({1, 1, 1, 2}, rng)}, rng);
+        check<B>("rope offset", g, {param<B>({1, 4, 3, 6}, rng)}, rng);
+    }
+}
+
+template <class B>
+void check_attention() {
+    grpo::Rng rng(8);
+    auto f = [](Tape* t, std::vector<V<B>>& in) { return grpo::attention(t, in[0], in[1], in[2]); };
+    check<B>("attention", f, {param<B>({2, 3, 2, 4}, rng), param<B>({2, 3, 2, 4}, rng), param<B>({2, 3, 2, 4}, rng)}, rng);
+    check<B>("attention one token", f, {param<B>({1, 1, 1, 3}, rng), param<B>({1, 1, 1, 3}, rng), param<B>({1, 1, 1, 3}, rng)}, rng);
+    // KV prefix: 2 queries after 3 cached positions.
+    check<B>("attention with KV prefix", f, {param<B>({1, 2, 3, 2}, rng), param<B>({1, 5, 3, 2}, rng), param<B>({1, 5, 3, 2}, rng)}, rng);
+}
+
+template <class B>
+void check_embedding() {
+    grpo::Rng rng(9);
+    const auto tokens = ids<B>({2, 3}, {4, 0, 4, 1, 4, 2});  // id 4 three times: accumulates
+    auto f = [tokens](Tape* t, std::vector<V<B>>& in) { return grpo::embedding(t, tokens, in[0]); };
+    check<B>("embedding", f, {param<B>({5, 3}, rng)}, rng);
+    const auto one = ids<B>({1}, {0});
+    auto g = [one](Tape* t, std::vector<V<B>>& in) { return grpo::embedding(t, one, in[0]); };
+    check<B>("embedding one token", g, {param<B>({1, 1}, rng)}, rng);
+}
+
+template <class B>
+void check_log_softmax() {
+    grpo::Rng rng(10);
+    auto f = [](Tape* t, std::vector<V<B>>& in) { return grpo::log_softmax(t, in[0]); };
+    check<B>("log_softmax", f, {param<B>({2, 3, 5}, rng, 2.0)}, rng);
+    check<B>("log_softmax V = 1", f, {param<B>({3, 1}, rng)}, rng);
+}
+
+template <class B>
+void check_token_logprobs() {
+    grpo::Rng rng(11);
+    const auto targets = ids<B>({2, 3}, {0, 6, 2, 2, 5, 1});
+    auto f = [targets](Tape* t, std::vector<V<B>>& in) { return grpo::token_logprobs(t, in[0], targets); };
+    check<B>("token_logprobs", f, {param<B>({2, 3, 7}, rng, 2.0)}, rng);
+    const auto one = ids<B>({1}, {1});
+    auto g = [one](Tape* t, std::vector<V<B>>& in) { return grpo::token_logprobs(t, in[0], one); };
+    check<B>("token_logprobs one row", g, {param<B>({1, 2}, rng)}, rng);
+}
+
+template <class B>
+void check_cross_entropy() {
+    grpo::Rng rng(12);
+    const auto targets = ids<B>({4}, {3, -1, 0, 3});  // -1: ignored row
+    auto f = [targets](Tape* t, std::vector<V<B>>& in) { return grpo::cross_entropy(t, in[0], targets); };
+    check<B>("cross_entropy", f, {param<B>({4, 5}, rng, 2.0)}, rng);
+    const auto one = ids<B>({1, 1}, {0});
+    auto g = [one](Tape* t, std::vector<V<B>>& in) { return grpo::cross_entropy(t, in[0], one); };
+    check<B>("cross_entropy one row", g, {param<B>({1, 1, 3}, rng)}, rng);
+}
+
+template <class B>
+void check_topk_gather() {
+    grpo::Rng rng(13);
+    auto f = [](Tape* t, std::vector<V<B>>& in) { return grpo::topk(t, in[0], 2).values; };
+    check<B>("topk", f, {param<B>({3, 5}, rng)}, rng);
+    auto g = [](Tape* t, std::vector<V<B>>& in) { return grpo::topk(t, in[0], 1).values; };
+    check<B>("topk k = 1", g, {param<B>({2, 1, 4}, rng)}, rng);
+    const auto idx = ids<B>({2, 3}, {1, 1, 0, 2, 0, 2});  // repeated index: accumulates
+    auto h = [idx](Tape* t, std::vector<V<B>>& in) { return grpo::gather_last(t, in[0], idx); };
+    check<B>("gather_last", h, {param<B>({2, 3}, rng)}, rng);
+}
+
+template <class B>
+void check_dispatch_combine() {
+    grpo::Rng rng(14);
+    const auto idx = ids<B>({5}, {2, 0, 2, 3, 0});  // token rows sent to 5 expert slots
+    auto f = [idx](Tape* t, std::vector<V<B>>& in) { return grpo::gather_rows(t, in[0], idx); };
+    check<B>("gather_rows", f, {param<B>({4, 3}, rng)}, rng);
+    auto g = [idx](Tape* t, std::vector<V<B>>& in) { return grpo::scatter_add_rows(t, in[0], in[1], idx, 4); };
+    check<B>("scatter_add_rows", g, {param<B>({5, 3}, rng), param<B>({5}, rng)}, rng);
+    const auto one = ids<B>({1}, {0});
+    auto h = [one](Tape* t, std::vector<V<B>>& in) { return grpo::scatter_add_rows(t, in[0], in[1], one, 2); };
+    check<B>("scatter_add_rows one row", h, {param<B>({1, 1}, rng), param<B>({1}, rng)}, rng);
 }
 
 }  // namespace gradchecks

@@ -13,3 +13,7 @@
 #include "grpo/autograd/activation.hpp"
 #include "grpo/autograd/reduce.hpp"
 #include "grpo/autograd/gradcheck.hpp"
+#include "grpo/autograd/norm_rope.hpp"
+#include "grpo/autograd/attention.hpp"
+#include "grpo/autograd/vocab.hpp"
+#include "grpo/autograd/routing.hpp"
