@@ -76,6 +76,8 @@ void check_mul_scale() {
     check<B>("mul x * x", square, {param<B>({2, 1, 3}, rng)}, rng);
     auto g = [](Tape* t, std::vector<V<B>>& in) { return grpo::scale(t, in[0], -2.5); };
     check<B>("scale", g, {param<B>({2, 3}, rng)}, rng);
+    auto r = [](Tape* t, std::vector<V<B>>& in) { return grpo::mul(t, grpo::reshape(t, in[0], {3, 2}), in[1]); };
+    check<B>("reshape", r, {param<B>({2, 3}, rng), param<B>({3, 2}, rng)}, rng);
 }
 
 template <class B>

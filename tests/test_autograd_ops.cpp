@@ -10,7 +10,7 @@
 
 TEST_CASE_TEMPLATE("gradcheck matmul with transposes and batches", B, GRPO_TEST_BACKENDS) { gradchecks::check_matmul<B>(); }
 TEST_CASE_TEMPLATE("gradcheck add and bias", B, GRPO_TEST_BACKENDS) { gradchecks::check_add<B>(); }
-TEST_CASE_TEMPLATE("gradcheck mul and scale", B, GRPO_TEST_BACKENDS) { gradchecks::check_mul_scale<B>(); }
+TEST_CASE_TEMPLATE("gradcheck mul, scale and reshape", B, GRPO_TEST_BACKENDS) { gradchecks::check_mul_scale<B>(); }
 TEST_CASE_TEMPLATE("gradcheck silu and swiglu", B, GRPO_TEST_BACKENDS) { gradchecks::check_silu_swiglu<B>(); }
 TEST_CASE_TEMPLATE("gradcheck sum, mean and masked reductions", B, GRPO_TEST_BACKENDS) { gradchecks::check_sum_mean<B>(); }
 TEST_CASE_TEMPLATE("gradcheck rmsnorm", B, GRPO_TEST_BACKENDS) { gradchecks::check_rmsnorm<B>(); }

@@ -1,5 +1,5 @@
 // Differentiable linear algebra: matmul (with transposes, batched), add (with bias broadcast),
-// elementwise mul, and scale by a constant. Each forward checks shapes and calls the backend;
+// elementwise mul, reshape, and scale by a constant. Each forward checks shapes and calls the backend;
 // each backward is the textbook rule, accumulated into the input gradients:
 //   C = A·B  ->  dA = dC·Bᵀ,  dB = Aᵀ·dC   (Giles 2008, "Collected matrix derivative results")
 #pragma once
@@ -102,6 +102,19 @@ Var<T, B> mul(Tape* tape, const Var<T, B>& a, const Var<T, B>& b) {
         if (!out.has_grad()) return;
         if (T* da = a.grad_data()) B::mul_acc(n, out.grad_data(), b.data(), da);
         if (T* db = b.grad_data()) B::mul_acc(n, out.grad_data(), a.data(), db);
+    });
+    return out;
+}
+
+// The same values viewed with another shape of equal size (no copy); the gradient flows back
+// unchanged. Use it to split (B, T, C) into heads (B, T, H, D) and back.
+template <class T, class B>
+Var<T, B> reshape(Tape* tape, const Var<T, B>& a, Shape shape) {
+    Var<T, B> out(a.value().reshape(shape), recording(tape, a));
+    if (!out.requires_grad()) return out;
+    const std::int64_t n = a.numel();
+    tape->record([a, out, n] {
+        if (out.has_grad()) B::axpy(n, T(1), out.grad_data(), a.grad_data());
     });
     return out;
 }
