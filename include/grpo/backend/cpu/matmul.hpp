@@ -23,16 +23,21 @@ struct CpuMatmul {
         Eigen::Map<const Mat> a(A, trans_a ? K : M, trans_a ? M : K);
         Eigen::Map<const Mat> b(B, trans_b ? N : K, trans_b ? K : N);
         Eigen::Map<Mat> c(C, M, N);
-        if (beta == T(0)) {
-            c.setZero();
-        } else if (beta != T(1)) {
-            c *= beta;
+        if (M == 0 || N == 0) return;
+        if (K == 0 || beta != T(0)) {  // C = beta·C, then accumulate
+            if (beta == T(0)) c.setZero();
+            else if (beta != T(1)) c *= beta;
+            if (K == 0) return;
+            if (!trans_a && !trans_b) c.noalias() += alpha * a * b;
+            else if (trans_a && !trans_b) c.noalias() += alpha * a.transpose() * b;
+            else if (!trans_a && trans_b) c.noalias() += alpha * a * b.transpose();
+            else c.noalias() += alpha * a.transpose() * b.transpose();
+            return;
         }
-        if (M == 0 || N == 0 || K == 0) return;
-        if (!trans_a && !trans_b) c.noalias() += alpha * a * b;
-        else if (trans_a && !trans_b) c.noalias() += alpha * a.transpose() * b;
-        else if (!trans_a && trans_b) c.noalias() += alpha * a * b.transpose();
-        else c.noalias() += alpha * a.transpose() * b.transpose();
+        if (!trans_a && !trans_b) c.noalias() = alpha * a * b;  // beta = 0: C is only written
+        else if (trans_a && !trans_b) c.noalias() = alpha * a.transpose() * b;
+        else if (!trans_a && trans_b) c.noalias() = alpha * a * b.transpose();
+        else c.noalias() = alpha * a.transpose() * b.transpose();
     }
 
     // `batch` independent GEMMs; matrix i starts at A + i·stride_a (likewise B, C). A stride of
