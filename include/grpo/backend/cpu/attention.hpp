@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "grpo/backend/cpu/parallel.hpp"
 
@@ -66,6 +67,7 @@ struct CpuAttention {
         GRPO_PARALLEL_FOR(B * H > 1 && B * H * T_ * S * D > kCpuParallelMin)
         for (std::int64_t bh = 0; bh < B * H; ++bh) {
             const std::int64_t b = bh / H, h = bh % H;
+            std::vector<T> dp(static_cast<std::size_t>(S));  // (S) dL/dp for one query row
             for (std::int64_t t = 0; t < T_; ++t) {
                 const std::int64_t qi = ((b * T_ + t) * H + h) * D;
                 const T* p = att + (bh * T_ + t) * S;
@@ -73,18 +75,17 @@ struct CpuAttention {
                 const std::int64_t last = P + t;
                 T pdp = 0;  // Σ_s p_s·dp_s
                 for (std::int64_t s = 0; s <= last; ++s) {
-                    const T* vs = v + ((b * S + s) * H + h) * D;
-                    T dp = 0;
-                    for (std::int64_t d = 0; d < D; ++d) dp += go[d] * vs[d];
-                    pdp += p[s] * dp;
+                    const std::int64_t ki = ((b * S + s) * H + h) * D;
+                    T acc = 0;
+                    for (std::int64_t d = 0; d < D; ++d) acc += go[d] * v[ki + d];
+                    dp[static_cast<std::size_t>(s)] = acc;
+                    pdp += p[s] * acc;
+                    if (dv)
+                        for (std::int64_t d = 0; d < D; ++d) dv[ki + d] += p[s] * go[d];
                 }
                 for (std::int64_t s = 0; s <= last; ++s) {
                     const std::int64_t ki = ((b * S + s) * H + h) * D;
-                    T dp = 0;
-                    for (std::int64_t d = 0; d < D; ++d) dp += go[d] * v[ki + d];
-                    if (dv)
-                        for (std::int64_t d = 0; d < D; ++d) dv[ki + d] += p[s] * go[d];
-                    const T ds = p[s] * (dp - pdp) * scale;
+                    const T ds = p[s] * (dp[static_cast<std::size_t>(s)] - pdp) * scale;
                     if (dq)
                         for (std::int64_t d = 0; d < D; ++d) dq[qi + d] += ds * k[ki + d];
                     if (dk)
