@@ -5,14 +5,31 @@
 #include "grpo/core/philox.hpp"
 #include "grpo/core/rational.hpp"
 #include "grpo/core/rng.hpp"
+#include "grpo/core/tensor.hpp"
+
+#include "grpo/backend/cpu/cpu.hpp"
+
 #include "grpo/io/atomic_file.hpp"
 #include "grpo/io/jsonl.hpp"
 #include "grpo/io/safetensors.hpp"
 #include "grpo/io/svg_plot.hpp"
+
+#include "grpo/autograd/activation.hpp"
+#include "grpo/autograd/attention.hpp"
+#include "grpo/autograd/gradcheck.hpp"
+#include "grpo/autograd/linear.hpp"
+#include "grpo/autograd/norm_rope.hpp"
+#include "grpo/autograd/reduce.hpp"
+#include "grpo/autograd/routing.hpp"
+#include "grpo/autograd/tape.hpp"
+#include "grpo/autograd/vocab.hpp"
+
+#include "grpo/text/prompt_template.hpp"
+#include "grpo/text/strings.hpp"
+#include "grpo/text/tokenizer.hpp"
+#include "grpo/text/utf8.hpp"
+
+#include "grpo/tasks/tasks.hpp"
+
 #include "grpo/rl/advantages.hpp"
 #include "grpo/rl/rewards.hpp"
-#include "grpo/tasks/tasks.hpp"
-#include "grpo/text/strings.hpp"
-#include "grpo/text/utf8.hpp"
-#include "grpo/text/prompt_template.hpp"
-#include "grpo/text/tokenizer.hpp"

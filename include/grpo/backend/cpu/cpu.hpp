@@ -1,0 +1,22 @@
+// Cpu: the CPU backend type. A backend is a type whose static functions are the coarse ops on
+// raw buffers; Tensor<T, Cpu> and every autograd op call them as Cpu::gemm(...), Cpu::rope(...).
+// The Cuda backend (its own issue) has the same functions over device memory. This is the only
+// folder that includes Eigen. Threading: see parallel.hpp (cpu_set_num_threads).
+#pragma once
+
+#include "grpo/backend/cpu/attention.hpp"
+#include "grpo/backend/cpu/elementwise.hpp"
+#include "grpo/backend/cpu/matmul.hpp"
+#include "grpo/backend/cpu/memory.hpp"
+#include "grpo/backend/cpu/norm_rope.hpp"
+#include "grpo/backend/cpu/parallel.hpp"
+#include "grpo/backend/cpu/routing.hpp"
+#include "grpo/backend/cpu/vocab.hpp"
+
+namespace grpo {
+
+struct Cpu : CpuMemory, CpuElementwise, CpuMatmul, CpuNormRope, CpuAttention, CpuVocab, CpuRouting {
+    static constexpr const char* name = "cpu";
+};
+
+}  // namespace grpo

@@ -1,0 +1,98 @@
+// The index ops of Mixture-of-Experts routing on the CPU: top-k, gather along the last axis,
+// and the gather/scatter pair of token dispatch and combine (DeepSeek-V3, arXiv 2412.19437,
+// §2.1.2; inference/model.py Gate and MoE). Scatters accumulate serially, since two rows may
+// land on the same destination.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "grpo/backend/cpu/parallel.hpp"
+#include "grpo/core/error.hpp"
+
+namespace grpo {
+
+struct CpuRouting {
+    // idx[n, :] = the k columns of x[n, :] with the largest values, largest first; ties go to
+    // the lower column.   x: (N, E), idx: (N, k) int32
+    template <class T>
+    static void topk_indices(std::int64_t N, std::int64_t E, std::int64_t k, const T* x,
+                             std::int32_t* idx) {
+        GRPO_PARALLEL_FOR(N * E > kCpuParallelMin)
+        for (std::int64_t n = 0; n < N; ++n) {
+            std::vector<std::int32_t> order(static_cast<std::size_t>(E));
+            std::iota(order.begin(), order.end(), 0);
+            const T* row = x + n * E;
+            std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                              [row](std::int32_t a, std::int32_t b) {
+                                  return row[a] > row[b] || (row[a] == row[b] && a < b);
+                              });
+            for (std::int64_t j = 0; j < k; ++j) idx[n * k + j] = order[static_cast<std::size_t>(j)];
+        }
+    }
+
+    // out[n, j] = x[n, idx[n, j]]   x: (N, E), idx, out: (N, k)
+    template <class T>
+    static void gather_last_forward(std::int64_t N, std::int64_t E, std::int64_t k, const T* x,
+                                    const std::int32_t* idx, T* out) {
+        for (std::int64_t i = 0; i < N * k; ++i)
+            require(idx[i] >= 0 && idx[i] < E, "gather_last: index ", idx[i], " at (", i / k, ", ",
+                    i % k, ") is out of range for x of shape (", N, ", ", E, ")");
+        for (std::int64_t n = 0; n < N; ++n)
+            for (std::int64_t j = 0; j < k; ++j) out[n * k + j] = x[n * E + idx[n * k + j]];
+    }
+    // dx[n, idx[n, j]] += dout[n, j]
+    template <class T>
+    static void gather_last_backward(std::int64_t N, std::int64_t E, std::int64_t k,
+                                     const std::int32_t* idx, const T* dout, T* dx) {
+        for (std::int64_t n = 0; n < N; ++n)
+            for (std::int64_t j = 0; j < k; ++j) dx[n * E + idx[n * k + j]] += dout[n * k + j];
+    }
+
+    static void check_rows(std::int64_t M, std::int64_t N, const std::int32_t* idx, const char* op) {
+        for (std::int64_t m = 0; m < M; ++m)
+            require(idx[m] >= 0 && idx[m] < N, op, ": row index ", idx[m], " at ", m,
+                    " is out of range for ", N, " rows");
+    }
+    // Dispatch: out[m, :] = x[idx[m], :]   x: (N, C), idx: (M), out: (M, C)
+    template <class T>
+    static void gather_rows(std::int64_t M, std::int64_t N, std::int64_t C, const T* x,
+                            const std::int32_t* idx, T* out) {
+        check_rows(M, N, idx, "gather_rows");
+        GRPO_PARALLEL_FOR(M * C > kCpuParallelMin)
+        for (std::int64_t m = 0; m < M; ++m)
+            for (std::int64_t c = 0; c < C; ++c) out[m * C + c] = x[idx[m] * C + c];
+    }
+    // Combine: out[idx[m], :] += w[m]·y[m, :]   y: (M, C), w, idx: (M), out: (N, C); w may be
+    // null (weight 1). Also gather_rows' backward (with w null).
+    template <class T>
+    static void scatter_add_rows(std::int64_t M, std::int64_t N, std::int64_t C, const T* y,
+                                 const T* w, const std::int32_t* idx, T* out) {
+        check_rows(M, N, idx, "scatter_add_rows");
+        for (std::int64_t m = 0; m < M; ++m) {
+            const T wm = w ? w[m] : T(1);
+            for (std::int64_t c = 0; c < C; ++c) out[idx[m] * C + c] += wm * y[m * C + c];
+        }
+    }
+    // Backward of the combine: dy[m, :] += w[m]·dout[idx[m], :],  dw[m] += dout[idx[m], :]·y[m, :]
+    template <class T>
+    static void scatter_add_rows_backward(std::int64_t M, std::int64_t C, const T* y, const T* w,
+                                          const std::int32_t* idx, const T* dout, T* dy, T* dw) {
+        GRPO_PARALLEL_FOR(M * C > kCpuParallelMin)
+        for (std::int64_t m = 0; m < M; ++m) {
+            const T* g = dout + idx[m] * C;
+            const T wm = w ? w[m] : T(1);
+            if (dy)
+                for (std::int64_t c = 0; c < C; ++c) dy[m * C + c] += wm * g[c];
+            if (dw) {
+                T dot = 0;
+                for (std::int64_t c = 0; c < C; ++c) dot += g[c] * y[m * C + c];
+                dw[m] += dot;
+            }
+        }
+    }
+};
+
+}  // namespace grpo
