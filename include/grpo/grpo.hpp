@@ -33,3 +33,7 @@
 
 #include "grpo/rl/advantages.hpp"
 #include "grpo/rl/rewards.hpp"
+
+#include "grpo/optim/adamw.hpp"
+#include "grpo/optim/clip.hpp"
+#include "grpo/optim/schedule.hpp"

@@ -9,13 +9,15 @@
 #include "grpo/backend/cpu/matmul.hpp"
 #include "grpo/backend/cpu/memory.hpp"
 #include "grpo/backend/cpu/norm_rope.hpp"
+#include "grpo/backend/cpu/optim.hpp"
 #include "grpo/backend/cpu/parallel.hpp"
 #include "grpo/backend/cpu/routing.hpp"
 #include "grpo/backend/cpu/vocab.hpp"
 
 namespace grpo {
 
-struct Cpu : CpuMemory, CpuElementwise, CpuMatmul, CpuNormRope, CpuAttention, CpuVocab, CpuRouting {
+struct Cpu : CpuMemory, CpuElementwise, CpuMatmul, CpuNormRope, CpuAttention, CpuVocab, CpuRouting,
+             CpuOptim {
     static constexpr const char* name = "cpu";
 };
 

@@ -1,0 +1,80 @@
+// AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, "Decoupled Weight Decay
+// Regularization", ICLR 2019), over a list of parameters (Var::param leaves). Defaults are
+// PyTorch's torch.optim.AdamW: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.01.
+// The moments live beside each parameter on its backend; step() is one fused backend call per
+// parameter. Parameters that got no gradient this step are skipped, as PyTorch skips a None grad.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "grpo/autograd/tape.hpp"
+#include "grpo/core/error.hpp"
+
+namespace grpo {
+
+struct AdamWConfig {
+    double lr = 1e-3;
+    double beta1 = 0.9, beta2 = 0.999;
+    double eps = 1e-8;
+    double weight_decay = 0.01;
+};
+
+inline void validate(const AdamWConfig& c) {
+    require(c.lr >= 0 && std::isfinite(c.lr), "AdamWConfig: lr ", c.lr, ", expected a finite value >= 0");
+    require(c.beta1 >= 0 && c.beta1 < 1, "AdamWConfig: beta1 ", c.beta1, ", expected 0 <= beta1 < 1");
+    require(c.beta2 >= 0 && c.beta2 < 1, "AdamWConfig: beta2 ", c.beta2, ", expected 0 <= beta2 < 1");
+    require(c.eps > 0, "AdamWConfig: eps ", c.eps, ", expected > 0");
+    require(c.weight_decay >= 0, "AdamWConfig: weight_decay ", c.weight_decay, ", expected >= 0");
+}
+
+template <class T, class B>
+class AdamW {
+public:
+    AdamW(std::vector<Var<T, B>> params, AdamWConfig config = {})
+        : params_(std::move(params)), config_(config) {
+        validate(config_);
+        for (const Var<T, B>& p : params_) {
+            require(p.requires_grad(), "AdamW: a parameter of shape ", p.shape(),
+                    " does not require a gradient (make it with Var::param)");
+            m_.push_back(Tensor<T, B>::zeros(p.shape()));
+            v_.push_back(Tensor<T, B>::zeros(p.shape()));
+        }
+    }
+
+    // One update with the current gradients, at learning rate `lr` (from a schedule) or the
+    // configured one.
+    void step(double lr) {
+        require(lr >= 0 && std::isfinite(lr), "AdamW::step: lr ", lr, ", expected a finite value >= 0");
+        ++steps_;
+        const double c1 = 1 - std::pow(config_.beta1, static_cast<double>(steps_));
+        const double c2 = 1 - std::pow(config_.beta2, static_cast<double>(steps_));
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            Var<T, B>& p = params_[i];
+            if (!p.has_grad()) continue;
+            B::adamw_step(p.numel(), p.data(), p.grad().data(), m_[i].data(), v_[i].data(), T(lr),
+                          T(config_.beta1), T(config_.beta2), T(config_.eps),
+                          T(config_.weight_decay), T(c1), T(c2));
+        }
+    }
+    void step() { step(config_.lr); }
+
+    void zero_grad() {
+        for (Var<T, B>& p : params_) p.zero_grad();
+    }
+
+    std::int64_t steps() const { return steps_; }
+    const AdamWConfig& config() const { return config_; }
+    const std::vector<Var<T, B>>& params() const { return params_; }
+    const Tensor<T, B>& first_moment(std::size_t i) const { return m_.at(i); }
+    const Tensor<T, B>& second_moment(std::size_t i) const { return v_.at(i); }
+
+private:
+    std::vector<Var<T, B>> params_;  // copies share the parameters' values and gradient slots
+    AdamWConfig config_;
+    std::vector<Tensor<T, B>> m_, v_;
+    std::int64_t steps_ = 0;
+};
+
+}  // namespace grpo

@@ -1,0 +1,29 @@
+// Global-norm gradient clipping (Pascanu et al. 2013, "On the difficulty of training recurrent
+// neural networks"), as torch.nn.utils.clip_grad_norm_ does it: the norm of all gradients
+// together, ||g|| = sqrt(Σ_params Σ g²); if it exceeds max_norm, every gradient is scaled by
+// max_norm / (||g|| + 1e-6). Returns the norm before clipping (the number training logs show).
+#pragma once
+
+#include <cmath>
+#include <vector>
+
+#include "grpo/autograd/tape.hpp"
+#include "grpo/core/error.hpp"
+
+namespace grpo {
+
+template <class T, class B>
+double clip_grad_norm(const std::vector<Var<T, B>>& params, double max_norm) {
+    require(max_norm > 0, "clip_grad_norm: max_norm ", max_norm, ", expected > 0");
+    double sum = 0.0;
+    for (const Var<T, B>& p : params)
+        if (p.has_grad()) sum += B::sum_squares(p.numel(), p.grad().data());
+    const double norm = std::sqrt(sum);
+    const double coefficient = max_norm / (norm + 1e-6);  // PyTorch's eps
+    if (coefficient < 1.0)
+        for (const Var<T, B>& p : params)
+            if (p.has_grad()) B::scale(p.numel(), T(coefficient), p.grad().data(), p.grad_data());
+    return norm;
+}
+
+}  // namespace grpo
