@@ -39,4 +39,5 @@
 #include "grpo/optim/schedule.hpp"
 
 #include "grpo/nn/attention.hpp"
+#include "grpo/nn/config.hpp"
 #include "grpo/nn/kv_cache.hpp"
