@@ -6,7 +6,7 @@
 #include <grpo/io/jsonl.hpp>
 
 TEST_CASE("jsonl: one object per line, appended, NaN as null") {
-    const std::string path = (std::filesystem::current_path() / "metrics_test.jsonl").string();
+    const std::string path = (std::filesystem::temp_directory_path() / "grpo_metrics_test.jsonl").string();
     {
         grpo::JsonlWriter out(path, /*truncate=*/true);
         out.write({{"step", 1}, {"reward_mean", 0.5}});

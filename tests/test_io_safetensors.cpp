@@ -12,9 +12,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A scratch file path in the build's test directory, removed first.
+// A scratch file path in the system's temporary directory, removed first.
 std::string scratch(const std::string& name) {
-    const std::string path = (fs::current_path() / name).string();
+    const std::string path = (fs::temp_directory_path() / name).string();
     fs::remove(path);
     return path;
 }
@@ -55,7 +55,8 @@ TEST_CASE("safetensors: reads the file the reference implementation wrote") {
 }
 
 TEST_CASE("safetensors: round trip, and a file for the reference implementation (interop)") {
-    // Left in the build tree for `python3 tests/data/safetensors_interop.py check FILE`.
+    // Left in the temporary directory (/tmp on Linux) for
+    // `python3 tests/data/safetensors_interop.py check /tmp/grpo_written.safetensors`.
     const std::string path = scratch("grpo_written.safetensors");
     save_safetensors(path, example_tensors(), {{"written_by", "grpo"}});
     const Safetensors back = load_safetensors(path);
@@ -71,7 +72,7 @@ TEST_CASE("safetensors: round trip, and a file for the reference implementation 
     std::uint64_t header_length = 0;
     std::memcpy(&header_length, read_file(path).data(), 8);
     CHECK(header_length % 8 == 0);
-    for (const auto& entry : fs::directory_iterator(fs::current_path()))
+    for (const auto& entry : fs::directory_iterator(fs::temp_directory_path()))
         CHECK(entry.path().filename().string().find("grpo_written.safetensors.tmp") == std::string::npos);
 }
 

@@ -7,7 +7,7 @@
 
 `write` makes the small fixture that tests/test_io_safetensors.cpp reads (commit it);
 `check` loads a file grpo wrote (build/tests/grpo_tests -tc="*interop*" leaves one at
-build/tests/grpo_written.safetensors) and verifies the same values. Needs: pip install
+/tmp/grpo_written.safetensors) and verifies the same values. Needs: pip install
 safetensors numpy.
 """
 import sys
