@@ -37,3 +37,6 @@
 #include "grpo/optim/adamw.hpp"
 #include "grpo/optim/clip.hpp"
 #include "grpo/optim/schedule.hpp"
+
+#include "grpo/nn/feed_forward.hpp"
+#include "grpo/nn/moe.hpp"
