@@ -21,8 +21,8 @@ double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
 V input(grpo::Shape s, const std::vector<double>& v) { return V::param(Tn::from(s, v)); }
 
-// Overwrites a weight in place (the MoE keeps sharing its storage).
-void set(const V& w, const std::vector<double>& v) { const_cast<V&>(w).value().copy_from_host(v); }
+// Overwrites a weight in place: a copy of a Var shares its storage with the MoE's.
+void set(V w, const std::vector<double>& v) { w.value().copy_from_host(v); }
 
 // Redraws every weight: the gate from N(0, gate_std²), the experts from N(0, 0.5²), so that the
 // scores are well apart and the outputs are not tiny.

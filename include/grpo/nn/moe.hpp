@@ -7,7 +7,7 @@
 //   s_{i,t} = σ(u_t·e_i)  (sigmoid scoring; softmax over experts is the V2 option)
 //   chosen  = TopK(s_{i,t} + b_i, k): the balancing bias b only chooses (eq. 16),
 //             within the topk_groups best of n_groups groups, a group scored by the sum of its
-//             two best biased scores (model.py Gate, group-limited routing)
+//             two best biased scores, or its one score if it holds one expert (model.py Gate)
 //   g_{i,t} = route_scale · s_{i,t} / Σ_{j chosen} s_{j,t}  (sigmoid; softmax weights are not
 //             renormalised, as in model.py)
 // The choice is not differentiable and is held fixed; gradients reach the gate weight and u
@@ -216,6 +216,7 @@ public:
             const double f = static_cast<double>(E) / (cfg_.experts_per_token * Tn) * load_[static_cast<std::size_t>(i % E)];
             coef[static_cast<std::size_t>(i)] = static_cast<T>(cfg_.balance_loss_alpha * f / Tn);
         }
+        // Σ_{t,i} s'_{t,i}·coef_{t,i} with coef = α f_i / T: masked_sum with real-valued weights.
         return masked_sum(tape, normalize_rows(tape, scores_), Tensor<T, B>::from({Tn, E}, coef));
     }
 
