@@ -207,4 +207,39 @@ void check_dispatch_combine() {
     check<B>("scatter_add_rows one row", h, {param<B>({1, 1}, rng), param<B>({1}, rng)}, rng);
 }
 
+template <class B>
+void check_sigmoid() {
+    grpo::Rng rng(15);
+    auto f = [](Tape* t, std::vector<V<B>>& in) { return grpo::sigmoid(t, in[0]); };
+    check<B>("sigmoid", f, {param<B>({3, 5}, rng, 2.0)}, rng);
+    check<B>("sigmoid size-1", f, {param<B>({1}, rng, 2.0)}, rng);
+}
+
+template <class B>
+void check_softmax_normalize_rows() {
+    grpo::Rng rng(16);
+    auto f = [](Tape* t, std::vector<V<B>>& in) { return grpo::softmax(t, in[0]); };
+    check<B>("softmax", f, {param<B>({2, 3, 5}, rng, 2.0)}, rng);
+    check<B>("softmax E = 1", f, {param<B>({3, 1}, rng)}, rng);
+    // Positive rows (as the chosen sigmoid scores are), away from a zero sum.
+    auto positive = [](grpo::Rng& r, Shape s) {
+        return V<B>::param(grpo::Tensor<double, B>::uniform(s, r, 0.1, 1.0));
+    };
+    auto g = [](Tape* t, std::vector<V<B>>& in) { return grpo::normalize_rows(t, in[0]); };
+    check<B>("normalize_rows", g, {positive(rng, {4, 3})}, rng);
+    check<B>("normalize_rows one column", g, {positive(rng, {2, 1})}, rng);
+    // Used inside a chain: sigmoid, then renormalise (the V3 gate weights).
+    auto h = [](Tape* t, std::vector<V<B>>& in) { return grpo::normalize_rows(t, grpo::sigmoid(t, in[0])); };
+    check<B>("normalize_rows of sigmoid", h, {param<B>({3, 2}, rng)}, rng);
+}
+
+template <class B>
+void check_concat_rows() {
+    grpo::Rng rng(17);
+    auto f = [](Tape* t, std::vector<V<B>>& in) { return grpo::concat_rows<double, B>(t, {in[0], in[1], in[0]}); };
+    check<B>("concat_rows, a part twice", f, {param<B>({2, 3}, rng), param<B>({1, 3}, rng)}, rng);
+    auto g = [](Tape* t, std::vector<V<B>>& in) { return grpo::concat_rows<double, B>(t, {in[0]}); };
+    check<B>("concat_rows one part", g, {param<B>({1, 1}, rng)}, rng);
+}
+
 }  // namespace gradchecks

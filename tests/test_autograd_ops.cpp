@@ -22,3 +22,6 @@ TEST_CASE_TEMPLATE("gradcheck token_logprobs", B, GRPO_TEST_BACKENDS) { gradchec
 TEST_CASE_TEMPLATE("gradcheck cross_entropy with ignored rows", B, GRPO_TEST_BACKENDS) { gradchecks::check_cross_entropy<B>(); }
 TEST_CASE_TEMPLATE("gradcheck topk and gather_last", B, GRPO_TEST_BACKENDS) { gradchecks::check_topk_gather<B>(); }
 TEST_CASE_TEMPLATE("gradcheck gather_rows and scatter_add_rows", B, GRPO_TEST_BACKENDS) { gradchecks::check_dispatch_combine<B>(); }
+TEST_CASE_TEMPLATE("gradcheck sigmoid", B, GRPO_TEST_BACKENDS) { gradchecks::check_sigmoid<B>(); }
+TEST_CASE_TEMPLATE("gradcheck softmax and normalize_rows", B, GRPO_TEST_BACKENDS) { gradchecks::check_softmax_normalize_rows<B>(); }
+TEST_CASE_TEMPLATE("gradcheck concat_rows", B, GRPO_TEST_BACKENDS) { gradchecks::check_concat_rows<B>(); }

@@ -40,4 +40,6 @@
 
 #include "grpo/nn/attention.hpp"
 #include "grpo/nn/config.hpp"
+#include "grpo/nn/feed_forward.hpp"
 #include "grpo/nn/kv_cache.hpp"
+#include "grpo/nn/moe.hpp"

@@ -1,5 +1,6 @@
-// Differentiable activations: SiLU and the SwiGLU gate, fused so the FFN's gate product costs
-// one pass forward and one backward.
+// Differentiable activations: sigmoid (the MoE gate's affinity, DeepSeek-V3 arXiv 2412.19437
+// eq. 15), SiLU and the SwiGLU gate, fused so the FFN's gate product costs one pass forward and
+// one backward.
 // SiLU(x) = x·σ(x) (Elfwing et al. 2017); SwiGLU(a, b) = SiLU(a)·b (Shazeer 2020, "GLU Variants
 // Improve Transformer"), as in DeepSeek-V3's Expert: w2(silu(w1(x)) * w3(x)).
 #pragma once
@@ -7,6 +8,19 @@
 #include "grpo/autograd/tape.hpp"
 
 namespace grpo {
+
+// σ(x) = 1 / (1 + e^(−x)); backward dx = dy·σ·(1 − σ) from the saved output.
+template <class T, class B>
+Var<T, B> sigmoid(Tape* tape, const Var<T, B>& x) {
+    const std::int64_t n = x.numel();
+    Var<T, B> out(Tensor<T, B>::empty(x.shape()), recording(tape, x));
+    B::sigmoid_forward(n, x.data(), out.data());
+    if (!out.requires_grad()) return out;
+    tape->record([x, out, n] {
+        if (out.has_grad()) B::sigmoid_backward(n, out.data(), out.grad_data(), x.grad_data());
+    });
+    return out;
+}
 
 template <class T, class B>
 Var<T, B> silu(Tape* tape, const Var<T, B>& x) {

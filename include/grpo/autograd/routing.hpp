@@ -1,16 +1,83 @@
-// Differentiable index ops for Mixture-of-Experts routing (DeepSeek-V3, arXiv 2412.19437 §2.1.2,
-// inference/model.py Gate and MoE): top-k with its indices, gather along the last axis (take
-// the gate weights of the chosen experts, V3 chooses by biased scores but weighs by unbiased
-// ones), and the dispatch/combine pair: gather_rows sends token rows to an expert's batch,
-// scatter_add_rows adds the weighted expert outputs back into the token rows.
+// Differentiable ops for Mixture-of-Experts routing (DeepSeek-V3, arXiv 2412.19437 §2.1.2,
+// inference/model.py Gate and MoE): the gate's softmax over experts and the division of each row
+// by its sum (renormalised gate weights), top-k with its indices, gather along the last axis
+// (take the gate weights of the chosen experts, V3 chooses by biased scores but weighs by
+// unbiased ones), and the dispatch/combine ops: gather_rows sends token rows to an expert's
+// batch, concat_rows stacks the experts' outputs, scatter_add_rows adds the weighted expert
+// outputs back into the token rows.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "grpo/autograd/tape.hpp"
 #include "grpo/autograd/vocab.hpp"
 
 namespace grpo {
+
+// softmax over the last axis: x (..., E) -> (..., E)  (DeepSeek-V2's gate, arXiv 2405.04434 eq. 13)
+template <class T, class B>
+Var<T, B> softmax(Tape* tape, const Var<T, B>& x) {
+    const Shape& s = x.shape();
+    require(s.rank >= 1 && s.last() > 0, "softmax: x of shape ", s, " needs a non-empty last axis");
+    const std::int64_t N = s.rows(), E = s.last();
+    Var<T, B> out(Tensor<T, B>::empty(s), recording(tape, x));
+    B::softmax_forward(N, E, x.data(), out.data());
+    if (!out.requires_grad()) return out;
+    tape->record([x, out, N, E] {
+        if (out.has_grad()) B::softmax_backward(N, E, out.data(), out.grad_data(), x.grad_data());
+    });
+    return out;
+}
+
+// Each row divided by its sum: x (..., E) -> (..., E), y = x / Σ_e x  (DeepSeek-V3 eq. 13,
+// the renormalised gate weights; eq. 19, the normalised affinity). A row summing to 0 throws.
+template <class T, class B>
+Var<T, B> normalize_rows(Tape* tape, const Var<T, B>& x) {
+    const Shape& s = x.shape();
+    require(s.rank >= 1 && s.last() > 0, "normalize_rows: x of shape ", s, " needs a non-empty last axis");
+    const std::int64_t N = s.rows(), E = s.last();
+    Var<T, B> out(Tensor<T, B>::empty(s), recording(tape, x));
+    B::normalize_rows_forward(N, E, x.data(), out.data());
+    if (!out.requires_grad()) return out;
+    tape->record([x, out, N, E] {
+        if (out.has_grad())
+            B::normalize_rows_backward(N, E, x.data(), out.data(), out.grad_data(), x.grad_data());
+    });
+    return out;
+}
+
+// The rows of several (M_i, C) matrices stacked into one (Σ M_i, C); each gets its slice of the
+// gradient back. MoE: the per-expert outputs, in the order of the sorted (token, slot) pairs.
+template <class T, class B>
+Var<T, B> concat_rows(Tape* tape, const std::vector<Var<T, B>>& parts) {
+    require(!parts.empty(), "concat_rows: no parts");
+    const std::int64_t C = parts[0].shape().last();
+    std::int64_t M = 0;
+    bool needs_grad = false;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        require(parts[i].shape().rank == 2 && parts[i].shape().dim[1] == C, "concat_rows: part ", i,
+                " has shape ", parts[i].shape(), ", expected (M, ", C, ")");
+        M += parts[i].shape().dim[0];
+        needs_grad = needs_grad || parts[i].requires_grad();
+    }
+    Var<T, B> out(Tensor<T, B>::empty({M, C}), tape != nullptr && needs_grad);
+    std::int64_t offset = 0;
+    for (const auto& p : parts) {
+        if (p.numel()) B::copy(p.data(), out.data() + offset, p.numel());
+        offset += p.numel();
+    }
+    if (!out.requires_grad()) return out;
+    tape->record([parts, out] {
+        if (!out.has_grad()) return;
+        std::int64_t offset = 0;
+        for (const auto& p : parts) {
+            if (T* dp = p.grad_data()) B::axpy(p.numel(), T(1), out.grad_data() + offset, dp);
+            offset += p.numel();
+        }
+    });
+    return out;
+}
 
 // out[..., j] = x[..., idx[..., j]]: x (..., E), idx (..., k) -> (..., k)
 template <class T, class B>

@@ -1,5 +1,5 @@
-// Elementwise ops and plain reductions of the CPU backend: add, bias, mul, scale, SiLU, SwiGLU,
-// sums. Every *_backward *accumulates* into its gradient buffers (dx += ...), so a tensor used
+// Elementwise ops and plain reductions of the CPU backend: add, bias, mul, scale, sigmoid, SiLU,
+// SwiGLU, sums. Every *_backward *accumulates* into its gradient buffers (dx += ...), so a tensor used
 // twice gets the sum of both gradients.
 // SiLU(x) = x·σ(x) (Elfwing et al. 2017; Ramachandran et al. 2017 "Swish");
 // SwiGLU(a, b) = SiLU(a)·b, the gated FFN of Shazeer 2020, "GLU Variants Improve Transformer".
@@ -55,6 +55,19 @@ struct CpuElementwise {
     static void scale(std::int64_t n, T s, const T* x, T* out) {
         GRPO_PARALLEL_FOR(n > kCpuParallelMin)
         for (std::int64_t i = 0; i < n; ++i) out[i] = s * x[i];
+    }
+
+    // out = σ(x) = 1 / (1 + e^(−x))   (n)   (the MoE gate's affinity, DeepSeek-V3 eq. 15)
+    template <class T>
+    static void sigmoid_forward(std::int64_t n, const T* x, T* out) {
+        GRPO_PARALLEL_FOR(n > kCpuParallelMin)
+        for (std::int64_t i = 0; i < n; ++i) out[i] = T(1) / (T(1) + std::exp(-x[i]));
+    }
+    // dx += dout·y·(1 − y), y = σ(x)   (n)
+    template <class T>
+    static void sigmoid_backward(std::int64_t n, const T* y, const T* dout, T* dx) {
+        GRPO_PARALLEL_FOR(n > kCpuParallelMin)
+        for (std::int64_t i = 0; i < n; ++i) dx[i] += dout[i] * y[i] * (T(1) - y[i]);
     }
 
     // out = x·σ(x)   (n)

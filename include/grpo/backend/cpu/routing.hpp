@@ -1,10 +1,12 @@
-// The index ops of Mixture-of-Experts routing on the CPU: top-k, gather along the last axis,
-// and the gather/scatter pair of token dispatch and combine (DeepSeek-V3, arXiv 2412.19437,
+// The ops of Mixture-of-Experts routing on the CPU: the gate's row softmax and row
+// normalisation, top-k, gather along the last axis, and the gather/scatter pair of token
+// dispatch and combine (DeepSeek-V3, arXiv 2412.19437,
 // §2.1.2; inference/model.py Gate and MoE). Scatters accumulate serially, since two rows may
 // land on the same destination.
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <numeric>
 #include <vector>
@@ -15,6 +17,58 @@
 namespace grpo {
 
 struct CpuRouting {
+    // y[n, :] = softmax(z[n, :]) = e^(z − max) / Σ e^(z − max)   z, y: (N, E)
+    // (the V2-style gate, DeepSeek-V2 arXiv 2405.04434 eq. 13)
+    template <class T>
+    static void softmax_forward(std::int64_t N, std::int64_t E, const T* z, T* y) {
+        GRPO_PARALLEL_FOR(N * E > kCpuParallelMin)
+        for (std::int64_t n = 0; n < N; ++n) {
+            const T* zr = z + n * E;
+            T* yr = y + n * E;
+            const T m = *std::max_element(zr, zr + E);
+            T total = 0;
+            for (std::int64_t e = 0; e < E; ++e) total += (yr[e] = std::exp(zr[e] - m));
+            for (std::int64_t e = 0; e < E; ++e) yr[e] /= total;
+        }
+    }
+    // dz += y ⊙ (dy − Σ_e dy·y)   y, dy, dz: (N, E)
+    template <class T>
+    static void softmax_backward(std::int64_t N, std::int64_t E, const T* y, const T* dy, T* dz) {
+        GRPO_PARALLEL_FOR(N * E > kCpuParallelMin)
+        for (std::int64_t n = 0; n < N; ++n) {
+            const T* yr = y + n * E;
+            const T* gr = dy + n * E;
+            T dot = 0;
+            for (std::int64_t e = 0; e < E; ++e) dot += gr[e] * yr[e];
+            for (std::int64_t e = 0; e < E; ++e) dz[n * E + e] += yr[e] * (gr[e] - dot);
+        }
+    }
+    // y[n, :] = x[n, :] / Σ_e x[n, e]   x, y: (N, E)   (renormalising the chosen gate weights,
+    // DeepSeek-V3 eq. 13; the normalised affinity s' of the balance loss, eq. 19)
+    template <class T>
+    static void normalize_rows_forward(std::int64_t N, std::int64_t E, const T* x, T* y) {
+        for (std::int64_t n = 0; n < N; ++n) {
+            T total = 0;
+            for (std::int64_t e = 0; e < E; ++e) total += x[n * E + e];
+            require(total != T(0), "normalize_rows: row ", n, " sums to zero");
+            for (std::int64_t e = 0; e < E; ++e) y[n * E + e] = x[n * E + e] / total;
+        }
+    }
+    // dx += (dy − Σ_e dy·y) / Σ_e x   x, y, dy, dx: (N, E)
+    template <class T>
+    static void normalize_rows_backward(std::int64_t N, std::int64_t E, const T* x, const T* y,
+                                        const T* dy, T* dx) {
+        GRPO_PARALLEL_FOR(N * E > kCpuParallelMin)
+        for (std::int64_t n = 0; n < N; ++n) {
+            T total = 0, dot = 0;
+            for (std::int64_t e = 0; e < E; ++e) {
+                total += x[n * E + e];
+                dot += dy[n * E + e] * y[n * E + e];
+            }
+            for (std::int64_t e = 0; e < E; ++e) dx[n * E + e] += (dy[n * E + e] - dot) / total;
+        }
+    }
+
     // idx[n, :] = the k columns of x[n, :] with the largest values, largest first; ties go to
     // the lower column.   x: (N, E), idx: (N, k) int32
     template <class T>
