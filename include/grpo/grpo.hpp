@@ -43,3 +43,4 @@
 #include "grpo/nn/feed_forward.hpp"
 #include "grpo/nn/kv_cache.hpp"
 #include "grpo/nn/moe.hpp"
+#include "grpo/nn/transformer.hpp"

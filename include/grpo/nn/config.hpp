@@ -23,6 +23,8 @@ struct TransformerConfig {
     int expert_hidden = 128;     // hidden size of each expert (DeepSeek-V3's moe_inter_dim)
     double route_scale = 1.0;
     int n_groups = 1, topk_groups = 1;  // group-limited routing; 1, 1 = off
+    double balance_loss_alpha = 0.0;    // sequence-wise balance loss weight (V3: 0.0001)
+    double bias_update_speed = 0.001;   // γ of the aux-loss-free bias update (V3 §2.1.2)
     int max_seq_len = 64;
     double rope_theta = 10000.0;
     double norm_eps = 1e-6;
