@@ -39,6 +39,7 @@
 #include "grpo/optim/schedule.hpp"
 
 #include "grpo/nn/attention.hpp"
+#include "grpo/nn/checkpoint.hpp"
 #include "grpo/nn/config.hpp"
 #include "grpo/nn/feed_forward.hpp"
 #include "grpo/nn/kv_cache.hpp"
