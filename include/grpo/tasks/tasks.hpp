@@ -7,3 +7,4 @@
 #include "grpo/tasks/expression.hpp"
 #include "grpo/tasks/linear_equation.hpp"
 #include "grpo/tasks/problem.hpp"
+#include "grpo/tasks/worked_solution.hpp"
