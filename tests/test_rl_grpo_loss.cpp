@@ -389,3 +389,30 @@ TEST_CASE("grpo loss: errors name the shapes and the missing setting") {
     CHECK_THROWS_WITH_AS(call(b.old_logp, b.ref_logp, b.adv, b.mask, dc),
                          "grpo_loss: dual_clip_c = 0.5, expected 0 (off) or > 1 (verl asserts clip_ratio_c > 1)", Error);
 }
+
+// The same op in float (what training runs in) agrees with double on the reference batch.
+TEST_CASE("grpo loss: float agrees with double") {
+    RefBatch r;
+    using VarF = Var<float, Cpu>;
+    using TensorF = Tensor<float, Cpu>;
+    auto to_float = [](const TensorD& t) {
+        const auto v = t.to_host();
+        return TensorF::from(t.shape(), std::vector<float>(v.begin(), v.end()));
+    };
+    GrpoLossConfig c = ref_config(Agg::dapo, KlEstimator::low_var_kl);
+    c.dual_clip_c = 3.0;
+    c.entropy_coef = 0.01;
+    VarD logp_d = VarD::param(r.logp_tensor());
+    VarF logp_f = VarF::param(to_float(r.logp_tensor()));
+    Tape td, tf;
+    const auto d = grpo_loss(&td, logp_d, r.old_logp, r.ref_logp, r.adv, r.mask, c, {}, VarD(r.entropy));
+    const auto f = grpo_loss(&tf, logp_f, to_float(r.old_logp), to_float(r.ref_logp), to_float(r.adv),
+                             to_float(r.mask), c, {}, VarF(to_float(r.entropy)));
+    CHECK(f.loss.value().item() == doctest::Approx(d.loss.value().item()).epsilon(1e-5));
+    CHECK(f.clip_frac_dual == d.clip_frac_dual);
+    td.backward(d.loss);
+    tf.backward(f.loss);
+    const auto gd = logp_d.grad().to_host();
+    const auto gf = logp_f.grad().to_host();
+    for (std::size_t k = 0; k < gd.size(); ++k) CHECK(std::abs(gf[k] - gd[k]) < 1e-6);
+}
