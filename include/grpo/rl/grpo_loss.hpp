@@ -10,7 +10,7 @@
 // Defaults follow DeepSeekMath, the paper this library teaches; the presets give the others:
 //   | field            | default here (source)       | TRL GRPOConfig        | verl actor            |
 //   | eps_low/eps_high | 0.2 / 0.2 (DeepSeekMath)    | 0.2 / = eps           | 0.2 / 0.2             |
-//   | beta             | 0.04 (DeepSeekMath §4.2)    | 0.0 (was 0.04)        | 0 (use_kl_loss false; |
+//   | beta             | 0.04 (DeepSeekMath RL runs) | 0.0 (was 0.04)        | 0 (use_kl_loss false; |
 //   |                  |                             |                       |   kl_loss_coef 0.001) |
 //   | kl               | k3 (DeepSeekMath eq. 4)     | k3                    | low_var_kl            |
 //   | aggregation      | grpo (DeepSeekMath eq. 3)   | dapo (was grpo, bnpo) | token-mean (= dapo)   |
@@ -35,7 +35,7 @@ namespace grpo {
 struct GrpoLossConfig {
     double eps_low = 0.2;   // DeepSeekMath, PPO
     double eps_high = 0.2;  // DAPO's clip-higher uses 0.28
-    double beta = 0.04;     // DeepSeekMath §4.2; TRL's default is 0.0
+    double beta = 0.04;     // DeepSeekMath's RL runs; TRL's default is 0.0
     KlEstimator kl = KlEstimator::k3;                 // DeepSeekMath eq. 4
     LossAggregation aggregation = LossAggregation::grpo;  // DeepSeekMath eq. 3
     std::int64_t max_completion_length = 0;           // dr_grpo's divisor (TRL max_completion_length)
