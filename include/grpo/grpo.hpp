@@ -32,6 +32,9 @@
 #include "grpo/tasks/tasks.hpp"
 
 #include "grpo/rl/advantages.hpp"
+#include "grpo/rl/clipped_surrogate.hpp"
+#include "grpo/rl/grpo_loss.hpp"
+#include "grpo/rl/kl.hpp"
 #include "grpo/rl/rewards.hpp"
 
 #include "grpo/optim/adamw.hpp"

@@ -6,6 +6,7 @@
 
 #include "grpo/backend/cpu/attention.hpp"
 #include "grpo/backend/cpu/elementwise.hpp"
+#include "grpo/backend/cpu/grpo_loss.hpp"
 #include "grpo/backend/cpu/matmul.hpp"
 #include "grpo/backend/cpu/memory.hpp"
 #include "grpo/backend/cpu/norm_rope.hpp"
@@ -17,7 +18,7 @@
 namespace grpo {
 
 struct Cpu : CpuMemory, CpuElementwise, CpuMatmul, CpuNormRope, CpuAttention, CpuVocab, CpuRouting,
-             CpuOptim {
+             CpuOptim, CpuGrpoLoss {
     static constexpr const char* name = "cpu";
 };
 
