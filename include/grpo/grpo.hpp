@@ -32,7 +32,6 @@
 #include "grpo/tasks/tasks.hpp"
 
 #include "grpo/rl/advantages.hpp"
-#include "grpo/rl/clipped_surrogate.hpp"
 #include "grpo/rl/grpo_loss.hpp"
 #include "grpo/rl/kl.hpp"
 #include "grpo/rl/rewards.hpp"

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "grpo/autograd/tape.hpp"
-#include "grpo/rl/clipped_surrogate.hpp"
+#include "grpo/backend/grpo_formulas.hpp"
 #include "grpo/rl/kl.hpp"
 
 namespace grpo {

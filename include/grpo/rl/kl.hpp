@@ -8,70 +8,18 @@
 //   low_var_kl  = k3 with log r clamped to ±20 and the result capped at 10 (verl's
 //                 core_algos.kl_penalty, "low_var_kl"; verl's default kl_loss_type)
 //   exact       = Σ_v π_θ(v) (log π_θ(v) − log π_ref(v)) per position, from both (N, V) logits
-// The scalar formulas and their derivatives d/d logp are GRPO_HOST_DEVICE so every backend's
-// fused GRPO loss (backend/cpu/grpo_loss.hpp, later CUDA) evaluates the same expressions.
+// The scalar formulas and their derivatives d/d logp live in backend/grpo_formulas.hpp, shared by
+// every backend's fused GRPO loss; this header adds the tensor-level estimates.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
 #include "grpo/core/error.hpp"
-#include "grpo/core/host_device.hpp"
+#include "grpo/backend/grpo_formulas.hpp"
 #include "grpo/core/tensor.hpp"
 
 namespace grpo {
-
-enum class KlEstimator { k1, k2, k3, low_var_kl };
-
-inline const char* kl_estimator_name(KlEstimator k) {
-    switch (k) {
-        case KlEstimator::k1: return "k1";
-        case KlEstimator::k2: return "k2";
-        case KlEstimator::k3: return "k3";
-        case KlEstimator::low_var_kl: return "low_var_kl";
-    }
-    return "unknown";
-}
-
-// verl's clamps for low_var_kl.
-constexpr double kLowVarKlLogRatioClamp = 20.0;
-constexpr double kLowVarKlCap = 10.0;
-
-// The estimate at one token.
-template <class T>
-GRPO_HOST_DEVICE T kl_token(KlEstimator kind, T logp, T ref_logp) {
-    T log_r = ref_logp - logp;
-    switch (kind) {
-        case KlEstimator::k1: return -log_r;
-        case KlEstimator::k2: return T(0.5) * log_r * log_r;
-        case KlEstimator::k3: return std::exp(log_r) - log_r - T(1);
-        case KlEstimator::low_var_kl: {
-            const T c = T(kLowVarKlLogRatioClamp);
-            log_r = log_r < -c ? -c : (log_r > c ? c : log_r);
-            const T k = std::exp(log_r) - log_r - T(1);  // ≥ 0, so only the upper cap can bind
-            return k > T(kLowVarKlCap) ? T(kLowVarKlCap) : k;
-        }
-    }
-    return T(0);
-}
-
-// d kl_token / d logp (d log r / d logp = −1). Zero where a clamp of low_var_kl is active.
-template <class T>
-GRPO_HOST_DEVICE T kl_token_dlogp(KlEstimator kind, T logp, T ref_logp) {
-    const T log_r = ref_logp - logp;
-    switch (kind) {
-        case KlEstimator::k1: return T(1);
-        case KlEstimator::k2: return -log_r;
-        case KlEstimator::k3: return T(1) - std::exp(log_r);
-        case KlEstimator::low_var_kl: {
-            const T c = T(kLowVarKlLogRatioClamp);
-            if (log_r < -c || log_r > c) return T(0);
-            if (std::exp(log_r) - log_r - T(1) > T(kLowVarKlCap)) return T(0);
-            return T(1) - std::exp(log_r);
-        }
-    }
-    return T(0);
-}
 
 // Per-token estimate: logp, ref_logp any equal shapes -> the same shape. No tape: a metric.
 template <class T, class B>

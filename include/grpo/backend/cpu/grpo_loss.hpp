@@ -1,7 +1,7 @@
 // The GRPO loss on the CPU, fused: one pass over the (N, L) tokens computes the loss, the
 // metrics' sums and, when a tape needs it, dloss/dlogp into a buffer; backward then only scales
 // that buffer by the upstream gradient (Σ is linear, so this is exact). The per-token formulas
-// are the shared ones of rl/clipped_surrogate.hpp and rl/kl.hpp. Sums are in double; the loops
+// are the shared ones of backend/grpo_formulas.hpp. Sums are in double; the loops
 // are serial (N·L is a few thousand tokens a step, and the metric sums must not depend on the
 // thread count). Also the per-token KL estimate and the exact KL over a vocabulary.
 #pragma once
@@ -13,8 +13,7 @@
 
 #include "grpo/backend/cpu/parallel.hpp"
 #include "grpo/backend/cpu/vocab.hpp"
-#include "grpo/rl/clipped_surrogate.hpp"
-#include "grpo/rl/kl.hpp"
+#include "grpo/backend/grpo_formulas.hpp"
 
 namespace grpo {
 

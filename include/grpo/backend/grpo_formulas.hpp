@@ -1,6 +1,10 @@
-// The per-token pieces of the GRPO loss that every backend evaluates identically: the clipped
-// surrogate with its derivative, the names of the aggregation modes and ratio levels, and the
-// plain parameter block a backend's fused loss receives. rl/grpo_loss.hpp builds the op on them.
+// The per-token pieces of the GRPO loss that every backend evaluates identically: the KL
+// estimators and the clipped surrogate with their derivatives, the names of the aggregation
+// modes and ratio levels, and the plain parameter block a backend's fused loss receives.
+// Backend-neutral scalar code (no tensors, no concrete backend): backend/cpu/grpo_loss.hpp and
+// the CUDA backend evaluate these; rl/grpo_loss.hpp and rl/kl.hpp build the ops on them.
+// KL estimators at one token, with log r = logp_ref − logp (Schulman, "Approximating KL
+// Divergence", 2020; k3 is DeepSeekMath eq. 4; low_var_kl is verl's): see rl/kl.hpp.
 //
 // Clipped surrogate (PPO, Schulman et al. 2017 eq. 7; DeepSeekMath arXiv 2402.03300 eq. 3),
 // written as a loss term (verl core_algos.compute_policy_loss, "vanilla"):
@@ -14,12 +18,65 @@
 // The kinks themselves are measure zero; strict inequalities put them on the unclipped side.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "grpo/core/host_device.hpp"
-#include "grpo/rl/kl.hpp"
 
 namespace grpo {
+
+enum class KlEstimator { k1, k2, k3, low_var_kl };
+
+inline const char* kl_estimator_name(KlEstimator k) {
+    switch (k) {
+        case KlEstimator::k1: return "k1";
+        case KlEstimator::k2: return "k2";
+        case KlEstimator::k3: return "k3";
+        case KlEstimator::low_var_kl: return "low_var_kl";
+    }
+    return "unknown";
+}
+
+// verl's clamps for low_var_kl.
+constexpr double kLowVarKlLogRatioClamp = 20.0;
+constexpr double kLowVarKlCap = 10.0;
+
+// The estimate at one token.
+template <class T>
+GRPO_HOST_DEVICE T kl_token(KlEstimator kind, T logp, T ref_logp) {
+    T log_r = ref_logp - logp;
+    switch (kind) {
+        case KlEstimator::k1: return -log_r;
+        case KlEstimator::k2: return T(0.5) * log_r * log_r;
+        case KlEstimator::k3: return std::exp(log_r) - log_r - T(1);
+        case KlEstimator::low_var_kl: {
+            const T c = T(kLowVarKlLogRatioClamp);
+            log_r = log_r < -c ? -c : (log_r > c ? c : log_r);
+            const T k = std::exp(log_r) - log_r - T(1);  // ≥ 0, so only the upper cap can bind
+            return k > T(kLowVarKlCap) ? T(kLowVarKlCap) : k;
+        }
+    }
+    return T(0);
+}
+
+// d kl_token / d logp (d log r / d logp = −1). Zero where a clamp of low_var_kl is active.
+template <class T>
+GRPO_HOST_DEVICE T kl_token_dlogp(KlEstimator kind, T logp, T ref_logp) {
+    const T log_r = ref_logp - logp;
+    switch (kind) {
+        case KlEstimator::k1: return T(1);
+        case KlEstimator::k2: return -log_r;
+        case KlEstimator::k3: return T(1) - std::exp(log_r);
+        case KlEstimator::low_var_kl: {
+            const T c = T(kLowVarKlLogRatioClamp);
+            if (log_r < -c || log_r > c) return T(0);
+            if (std::exp(log_r) - log_r - T(1) > T(kLowVarKlCap)) return T(0);
+            return T(1) - std::exp(log_r);
+        }
+    }
+    return T(0);
+}
+
 
 // How per-token losses l (N, L) under the mask m become one number.
 enum class LossAggregation {
