@@ -314,6 +314,7 @@ TEST_CASE("moe config validation names the offending field") {
           "MoEConfig.experts_per_token = 0 must be in [1, 8] (the experts in topk_groups = 1 groups of 8)");
     CHECK(with([](Cfg& c) { c.balance_loss_alpha = -1; }) == "MoEConfig.balance_loss_alpha = -1 must be >= 0");
     CHECK(with([](Cfg& c) { c.bias_update_speed = -0.5; }) == "MoEConfig.bias_update_speed = -0.5 must be >= 0");
+    CHECK(with([](Cfg& c) { c.init_std = 0; }) == "MoEConfig.init_std = 0 must be > 0");
     grpo::Rng rng(8);
     CHECK_THROWS_AS(MoE(Cfg{}, rng), grpo::Error);
     // A wrong input shape names both shapes.

@@ -45,6 +45,7 @@ struct MoEConfig {
     enum class Scoring { sigmoid, softmax } scoring = Scoring::sigmoid;
     double balance_loss_alpha = 0.0;    // α of the sequence-wise balance loss (V3 uses 0.0001)
     double bias_update_speed = 0.001;   // γ of the aux-loss-free bias update (V3 §2.1.2)
+    double init_std = 0.02;             // every weight (gate, experts) from N(0, init_std²)
 
     // Throws grpo::Error naming the first offending field and its value.
     void validate() const {
@@ -63,6 +64,7 @@ struct MoEConfig {
                 topk_groups, " groups of ", n_routed_experts / n_groups, ")");
         require(balance_loss_alpha >= 0, "MoEConfig.balance_loss_alpha = ", balance_loss_alpha, " must be >= 0");
         require(bias_update_speed >= 0, "MoEConfig.bias_update_speed = ", bias_update_speed, " must be >= 0");
+        require(init_std > 0, "MoEConfig.init_std = ", init_std, " must be > 0");
     }
 };
 
@@ -118,15 +120,16 @@ template <class T, class B>
 class MoE {
 public:
     // Draws, from rng and in this order, the gate weight (E, d), each routed expert and each
-    // shared expert, every weight from N(0, 0.02²) (FeedForward's initialisation; the gate too).
+    // shared expert, every weight from N(0, init_std²) (0.02 by default, FeedForward's
+    // initialisation; the gate too).
     // The balancing bias starts at zero.
     MoE(const MoEConfig& cfg, Rng& rng) : cfg_(cfg) {
         cfg_.validate();
         const std::int64_t E = cfg_.n_routed_experts, d = cfg_.d_model;
-        gate_weight_ = Var<T, B>::param(Tensor<T, B>::randn({E, d}, rng, 0.02));
+        gate_weight_ = Var<T, B>::param(Tensor<T, B>::randn({E, d}, rng, cfg_.init_std));
         bias_ = Tensor<T, B>::zeros({E});
-        for (std::int64_t e = 0; e < E; ++e) experts_.emplace_back(d, cfg_.expert_hidden, rng);
-        for (int s = 0; s < cfg_.n_shared_experts; ++s) shared_.emplace_back(d, cfg_.expert_hidden, rng);
+        for (std::int64_t e = 0; e < E; ++e) experts_.emplace_back(d, cfg_.expert_hidden, rng, cfg_.init_std);
+        for (int s = 0; s < cfg_.n_shared_experts; ++s) shared_.emplace_back(d, cfg_.expert_hidden, rng, cfg_.init_std);
         load_.assign(static_cast<std::size_t>(E), 0);
     }
 

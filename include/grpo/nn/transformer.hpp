@@ -155,6 +155,7 @@ private:
         m.topk_groups = cfg_.topk_groups;
         m.balance_loss_alpha = cfg_.balance_loss_alpha;
         m.bias_update_speed = cfg_.bias_update_speed;
+        m.init_std = cfg_.init_std;
         return m;
     }
 
