@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "grpo/backend/cpu/parallel.hpp"
 
@@ -58,12 +59,22 @@ struct CpuNormRope {
                      std::int64_t pos0, double theta, bool interleaved, int sign, const T* x,
                      T* out, bool accumulate) {
         const std::int64_t half = D / 2;
-        GRPO_PARALLEL_FOR(B * T_ * H * D > kCpuParallelMin)
-        for (std::int64_t bt = 0; bt < B * T_; ++bt) {
-            const double p = static_cast<double>(pos0 + bt % T_);
+        // cos and sin of every (position, pair) once per call, not once per batch row and head.
+        std::vector<T> cs(static_cast<std::size_t>(T_ * half * 2));
+        GRPO_PARALLEL_FOR(T_ * half > 4096)
+        for (std::int64_t t = 0; t < T_; ++t) {
+            const double p = static_cast<double>(pos0 + t);
             for (std::int64_t i = 0; i < half; ++i) {
                 const double angle = p * std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(D));
-                const T c = static_cast<T>(std::cos(angle)), s = static_cast<T>(sign * std::sin(angle));
+                cs[static_cast<std::size_t>((t * half + i) * 2)] = static_cast<T>(std::cos(angle));
+                cs[static_cast<std::size_t>((t * half + i) * 2 + 1)] = static_cast<T>(sign * std::sin(angle));
+            }
+        }
+        GRPO_PARALLEL_FOR(B * T_ * H * D > kCpuParallelMin)
+        for (std::int64_t bt = 0; bt < B * T_; ++bt) {
+            const T* row = cs.data() + (bt % T_) * half * 2;
+            for (std::int64_t i = 0; i < half; ++i) {
+                const T c = row[2 * i], s = row[2 * i + 1];
                 const std::int64_t i1 = interleaved ? 2 * i : i, i2 = interleaved ? 2 * i + 1 : i + half;
                 for (std::int64_t h = 0; h < H; ++h) {
                     const std::int64_t base = (bt * H + h) * D;
