@@ -4,6 +4,8 @@
 # nothing: build bench_model first
 #   cmake --build build -j2 --target bench_model
 # Usage: bench/run_model_bench.sh [build dir, default build] [rounds, default 3]
+# PyTorch needs OpenBLAS (apt-get install libopenblas0-pthread): without it Debian's torch uses the
+# netlib reference BLAS and runs ~13x slower, which would flatter grpo.
 # Each round runs the C++ step (Google Benchmark, 5 repetitions) and then the torch step (5
 # repetitions of 5 steps) back to back, so a machine shared with other jobs loads both alike;
 # the ratio is of the medians over all rounds. Torch runs at its best here: OPENBLAS_NUM_THREADS=1,
