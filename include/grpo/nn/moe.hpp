@@ -186,8 +186,15 @@ public:
         for (const auto& s : shared_) out = add(tape, out, s.forward(tape, x));
         scores_ = r.scores;
         tokens_ = N;
+        last_experts_ = r.experts;
+        last_weights_ = r.weights.value().to_host();
         return out;
     }
+
+    // The last forward's routing, for logging and teaching: per token, the chosen experts
+    // (N, k), best biased score first, and their gate weights (N, k).
+    const std::vector<std::int32_t>& last_experts() const { return last_experts_; }
+    const std::vector<T>& last_weights() const { return last_weights_; }
 
     // Tokens routed to each expert by the last forward (Σ = N·k).
     const std::vector<std::int64_t>& expert_load() const { return load_; }
@@ -251,6 +258,8 @@ private:
     std::vector<std::int64_t> load_;         // (E) tokens per expert, last forward
     Var<T, B> scores_;                       // (N, E) s of the last forward
     std::int64_t tokens_ = 0;                // N of the last forward
+    std::vector<std::int32_t> last_experts_;  // (N, k) chosen experts, last forward
+    std::vector<T> last_weights_;             // (N, k) their gate weights, last forward
 };
 
 }  // namespace grpo
