@@ -35,6 +35,8 @@
 #include "grpo/rl/grpo_loss.hpp"
 #include "grpo/rl/kl.hpp"
 #include "grpo/rl/rewards.hpp"
+#include "grpo/rl/sampler.hpp"
+#include "grpo/rl/sampling.hpp"
 
 #include "grpo/optim/adamw.hpp"
 #include "grpo/optim/clip.hpp"
