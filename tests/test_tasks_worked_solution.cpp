@@ -13,6 +13,8 @@ TEST_CASE("worked solutions: the steps a student writes") {
     CHECK(linear_equation_steps({1, 4, 9}) == "x + 4 = 9\nx = 9 - 4\nx = 5");
     CHECK(linear_equation_steps({2, 0, 7}) == "2x = 7\nx = 7 / 2\nx = 7/2");
     CHECK(linear_equation_steps({-3, 0, 6}) == "-3x = 6\nx = 6 / -3\nx = -2");
+    CHECK(worked_linear_document({1, 4, 9}) ==
+          "Solve for x: x + 4 = 9\n<think>x + 4 = 9\nx = 9 - 4\nx = 5</think><answer>5</answer>");
 }
 
 TEST_CASE("worked solutions: every generated one is correct and well formed") {

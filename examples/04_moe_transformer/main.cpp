@@ -35,32 +35,6 @@ grpo::TransformerConfig toy_config(int vocab_size) {
     return c;
 }
 
-// A long token stream of worked solutions: "Solve for x: 2x + 3 = 7\n<think>...</think>
-// <answer>2</answer>" followed by <eos>, problem after problem.
-std::vector<std::int32_t> worked_equation_stream(const grpo::Tokenizer& tok, grpo::Rng& rng, int problems) {
-    std::vector<std::int32_t> stream;
-    for (int i = 0; i < problems; ++i) {
-        const grpo::LinearEquation eq = grpo::sample_linear_equation(rng);
-        const std::string text = "Solve for x: " + grpo::render_linear_equation(eq) + "\n" +
-                                 grpo::worked_linear_solution(eq);
-        for (std::int32_t id : tok.encode(text)) stream.push_back(id);
-        stream.push_back(grpo::Tokenizer::kEos);
-    }
-    return stream;
-}
-
-// A batch of random windows of the stream: ids (B, T) and next-token targets (B, T).
-std::pair<grpo::Ids<grpo::Cpu>, grpo::Ids<grpo::Cpu>> sample_batch(const std::vector<std::int32_t>& stream,
-                                                                   grpo::Rng& rng, int batch, int steps) {
-    std::vector<std::int32_t> ids, targets;
-    for (int b = 0; b < batch; ++b) {
-        const auto start = static_cast<std::size_t>(rng.uniform_int(0, static_cast<std::int64_t>(stream.size()) - steps - 1));
-        ids.insert(ids.end(), stream.begin() + start, stream.begin() + start + steps);
-        targets.insert(targets.end(), stream.begin() + start + 1, stream.begin() + start + steps + 1);
-    }
-    return {grpo::Ids<grpo::Cpu>::from({batch, steps}, ids), grpo::Ids<grpo::Cpu>::from({batch, steps}, targets)};
-}
-
 // How uneven a load is: the busiest expert's tokens over the mean (1.00 = perfectly even).
 double imbalance(const std::vector<std::int64_t>& load) {
     double total = 0;
@@ -118,7 +92,9 @@ int main() {
 
     // 2. Pretraining two copies, with and without the balancing bias.
     grpo::Rng data_rng(5);
-    const std::vector<std::int32_t> stream = worked_equation_stream(tok, data_rng, 3000);
+    grpo::TokenStream stream;  // worked solutions, problem after problem, each ended by <eos>
+    for (int i = 0; i < 3000; ++i)
+        stream.add_document(tok, grpo::worked_linear_document(grpo::sample_linear_equation(data_rng)));
     grpo::Rng same(4);
     Model unbalanced(config, same);  // same initial weights as `model`
     grpo::AdamW<float, grpo::Cpu> opt_balanced(model.params(), {3e-3, 0.9, 0.95, 1e-8, 0.0});
@@ -132,7 +108,7 @@ int main() {
     grpo::Rng batch_rng(6);
     const auto started = std::chrono::steady_clock::now();
     for (int step = 0; step <= kTrainSteps; ++step) {
-        const auto [ids, targets] = sample_batch(stream, batch_rng, kBatch, kSteps);
+        const auto [ids, targets] = stream.sample_batch<grpo::Cpu>(batch_rng, kBatch, kSteps);
         float losses[2];
         double loads[2];
         for (int which = 0; which < 2; ++which) {

@@ -49,3 +49,5 @@
 #include "grpo/nn/kv_cache.hpp"
 #include "grpo/nn/moe.hpp"
 #include "grpo/nn/transformer.hpp"
+
+#include "grpo/train/token_stream.hpp"

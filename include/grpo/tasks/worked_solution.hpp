@@ -37,4 +37,14 @@ inline std::string worked_linear_solution(const LinearEquation& eq) {
            "</answer>";
 }
 
+// The question line a model is prompted with: "Solve for x: 2x + 3 = 7\n".
+inline std::string linear_equation_prompt(const LinearEquation& eq) {
+    return "Solve for x: " + render_linear_equation(eq) + "\n";
+}
+
+// One pretraining document: the question line, then its worked solution.
+inline std::string worked_linear_document(const LinearEquation& eq) {
+    return linear_equation_prompt(eq) + worked_linear_solution(eq);
+}
+
 }  // namespace grpo
