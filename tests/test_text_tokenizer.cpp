@@ -66,6 +66,9 @@ TEST_CASE("tokenizer: bad ids and alphabets are errors that say why") {
                          "Tokenizer::decode: <byte> at position 0 is not followed by two hex digits",
                          grpo::Error);
     CHECK_THROWS_AS(tok.decode({Tokenizer::kByte, tok.encode("z")[0], tok.encode("1")[0]}), grpo::Error);
+    // Lenient decoding, for what a model generates: a broken escape becomes U+FFFD.
+    CHECK(tok.decode({Tokenizer::kByte, tok.encode("z")[0], tok.encode("1")[0]}, true) == "\xEF\xBF\xBDz1");
+    CHECK(tok.decode({tok.encode("a")[0], Tokenizer::kByte}, true) == "a\xEF\xBF\xBD");
     CHECK_THROWS_AS(Tokenizer("\xFF"), grpo::Error);
 }
 

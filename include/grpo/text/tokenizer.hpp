@@ -73,17 +73,27 @@ public:
         return ids;
     }
 
-    std::string decode(const std::vector<TokenId>& ids) const {
+    // Text of the ids. Strict (the default) throws on a <byte> that is not followed by two hex
+    // digits, which encode() never produces. A model's samples can contain anything, so
+    // `lenient` decodes such a broken escape as U+FFFD and goes on: use it for generated text.
+    std::string decode(const std::vector<TokenId>& ids, bool lenient = false) const {
         std::string text;
         for (std::size_t i = 0; i < ids.size(); ++i) {
             const TokenId id = ids[i];
             require(id >= 0 && id < vocab_size(), "Tokenizer::decode: id ", id, " at position ", i,
                     " is outside the vocabulary of ", vocab_size());
             if (id == kByte) {
-                require(i + 2 < ids.size(), "Tokenizer::decode: <byte> at position ", i,
-                    " is not followed by two hex digits");
-                text += static_cast<char>(hex_value(ids[i + 1], i + 1) * 16 + hex_value(ids[i + 2], i + 2));
-                i += 2;
+                const int hi = i + 1 < ids.size() ? hex_value(ids[i + 1]) : -1;
+                const int lo = i + 2 < ids.size() ? hex_value(ids[i + 2]) : -1;
+                if (hi >= 0 && lo >= 0) {
+                    text += static_cast<char>(hi * 16 + lo);
+                    i += 2;
+                } else if (lenient) {
+                    text += "\xEF\xBF\xBD";
+                } else {
+                    throw Error(str("Tokenizer::decode: <byte> at position ", i,
+                                    " is not followed by two hex digits"));
+                }
             } else if (id < kFirstCharacter) {
                 text += special_text(id);
             } else {
@@ -137,12 +147,12 @@ private:
         ids.push_back(ids_.at(static_cast<unsigned char>(kHex[byte & 15])));
     }
 
-    int hex_value(TokenId id, std::size_t position) const {
-        const char32_t cp = id >= kFirstCharacter ? characters_[id - kFirstCharacter] : 0;
+    // The value of a hex-digit token, or -1 for any other id.
+    int hex_value(TokenId id) const {
+        const char32_t cp = id >= kFirstCharacter && id < vocab_size() ? characters_[id - kFirstCharacter] : 0;
         if (cp >= '0' && cp <= '9') return static_cast<int>(cp - '0');
         if (cp >= 'a' && cp <= 'f') return static_cast<int>(cp - 'a' + 10);
-        throw Error(str("Tokenizer::decode: id ", id, " at position ", position,
-                        " follows <byte> but is not a hex digit"));
+        return -1;
     }
 
     static void append_utf8(std::string& out, char32_t cp) {
