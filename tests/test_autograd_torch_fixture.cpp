@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <grpo/grpo.hpp>
+
+#include "test_support.hpp"
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,22 +18,11 @@ using Vf = grpo::Var<float, grpo::Cpu>;
 
 namespace {
 
+// The fixture's tensors as float tensors.
 std::map<std::string, Tf> read_fixture(const std::string& path) {
-    std::ifstream in(path);
-    REQUIRE_MESSAGE(in.good(), "cannot open ", path, " (regenerate with tests/data/make_block_fixture.py)");
     std::map<std::string, Tf> tensors;
-    std::string header, values;
-    while (std::getline(in, header) && std::getline(in, values)) {
-        std::istringstream h(header), v(values);
-        std::string name;
-        int rank = 0;
-        h >> name >> rank;
-        std::vector<std::int64_t> dims(static_cast<std::size_t>(rank));
-        for (auto& d : dims) h >> d;
-        std::vector<float> data;
-        for (float x; v >> x;) data.push_back(x);
-        tensors[name] = Tf::from(grpo::Shape::of(dims), data);
-    }
+    for (const auto& [name, t] : grpo_test::read_text_fixture(path, "tests/data/make_block_fixture.py"))
+        tensors[name] = Tf::from(grpo::Shape::of(t.shape), std::vector<float>(t.values.begin(), t.values.end()));
     return tensors;
 }
 

@@ -15,7 +15,7 @@ TEST_CASE("svg plot: points land where the axes say") {
     CHECK(svg.rfind("</svg>\n") == svg.size() - 7);
 }
 
-TEST_CASE("svg plot: NaN leaves a gap; bad series are errors") {
+TEST_CASE("svg plot: NaN leaves a gap, bad series are errors") {
     grpo::SvgPlot plot("t", "x", "y");
     plot.add({"a", {0, 1, 2, 3}, {1, NAN, 2, 3}});
     const std::string svg = plot.render();

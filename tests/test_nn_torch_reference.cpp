@@ -12,11 +12,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <grpo/grpo.hpp>
+
+#include "test_support.hpp"
 #include <grpo/nn/checkpoint.hpp>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -67,28 +67,9 @@ Transformer<float, Cpu> fixture_model() {
     return model;
 }
 
-// name -> (shape, values) from the "name rank d0 d1 ...\nvalues" text format.
-struct Entry {
-    std::vector<std::int64_t> shape;
-    std::vector<double> values;
-};
+using Entry = grpo_test::FixtureTensor;
 std::map<std::string, Entry> read_reference(const std::string& path) {
-    std::ifstream in(path);
-    REQUIRE_MESSAGE(in.good(), "cannot open ", path, " (regenerate with tests/data/model_reference.py)");
-    std::map<std::string, Entry> out;
-    std::string header, values;
-    while (std::getline(in, header) && std::getline(in, values)) {
-        std::istringstream h(header), v(values);
-        std::string name;
-        int rank = 0;
-        h >> name >> rank;
-        Entry e;
-        e.shape.resize(static_cast<std::size_t>(rank));
-        for (auto& d : e.shape) h >> d;
-        for (double x; v >> x;) e.values.push_back(x);
-        out[name] = e;
-    }
-    return out;
+    return grpo_test::read_text_fixture(path, "tests/data/model_reference.py");
 }
 
 Ids<Cpu> ids_of(const Entry& e) {

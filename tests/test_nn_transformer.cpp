@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <grpo/grpo.hpp>
+
+#include "test_support.hpp"
 #include <grpo/nn/transformer.hpp>
 #include <set>
 
@@ -10,24 +12,7 @@ using VarD = Var<double, Cpu>;
 using IdsC = Ids<Cpu>;
 
 namespace {
-// 2 blocks (one dense, one MoE with 4 experts, top-2, one shared expert), tiny widths.
-TransformerConfig tiny_config() {
-    TransformerConfig c;
-    c.vocab_size = 11;
-    c.d_model = 8;
-    c.n_layers = 2;
-    c.n_heads = 2;
-    c.head_dim = 4;
-    c.n_dense_layers = 1;
-    c.dense_hidden = 12;
-    c.n_routed_experts = 4;
-    c.n_shared_experts = 1;
-    c.experts_per_token = 2;
-    c.expert_hidden = 6;
-    c.max_seq_len = 8;
-    c.init_std = 0.3;  // large enough that routing scores are well separated
-    return c;
-}
+TransformerConfig tiny_config() { return grpo_test::tiny_moe_config(8); }
 IdsC ids_of(std::int64_t b, std::int64_t t, const std::vector<std::int32_t>& v) {
     return IdsC::from({b, t}, v);
 }

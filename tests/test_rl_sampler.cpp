@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <grpo/grpo.hpp>
+
+#include "test_support.hpp"
 #include <grpo/rl/sampler.hpp>
 #include <numeric>
 #include <vector>
@@ -11,23 +13,7 @@ using namespace grpo;
 
 namespace {
 
-TransformerConfig tiny_config() {
-    TransformerConfig c;
-    c.vocab_size = 11;
-    c.d_model = 8;
-    c.n_layers = 2;
-    c.n_heads = 2;
-    c.head_dim = 4;
-    c.n_dense_layers = 1;
-    c.dense_hidden = 12;
-    c.n_routed_experts = 4;
-    c.n_shared_experts = 1;
-    c.experts_per_token = 2;
-    c.expert_hidden = 6;
-    c.max_seq_len = 12;
-    c.init_std = 0.3;
-    return c;
-}
+TransformerConfig tiny_config() { return grpo_test::tiny_moe_config(12); }
 
 // The filtered, renormalised distribution, written independently of sample_token: a full sort.
 std::vector<double> reference_probs(const std::vector<double>& logits, double T, int top_k, double top_p) {
