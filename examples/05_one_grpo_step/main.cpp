@@ -32,44 +32,6 @@ grpo::TransformerConfig tiny_config(int vocab_size) {
     return c;
 }
 
-// Per-token log-probs of each completion given its prompt, on the tape: logp (N, L) for the
-// L positions that predict completion tokens; mask (N, L) is 1 where a completion token exists.
-struct CompletionLogprobs {
-    grpo::Var<float, grpo::Cpu> logp;
-    Tensor mask;
-};
-
-CompletionLogprobs completion_logprobs(grpo::Tape* tape, Model& model, const std::vector<std::int32_t>& prompt,
-                                       const grpo::Completions& c) {
-    const auto N = static_cast<std::int64_t>(c.tokens.size());
-    std::int64_t L = 0;
-    for (const auto& t : c.tokens) L = std::max<std::int64_t>(L, static_cast<std::int64_t>(t.size()));
-    const auto P = static_cast<std::int64_t>(prompt.size());
-    // Row i: prompt + completion i, padded; position P - 1 + t predicts completion token t.
-    std::vector<std::int32_t> ids(static_cast<std::size_t>(N * (P + L - 1)), grpo::Tokenizer::kPad);
-    std::vector<std::int32_t> targets(static_cast<std::size_t>(N * (P + L - 1)), 0);
-    std::vector<float> mask(static_cast<std::size_t>(N * L), 0.0f);
-    for (std::int64_t i = 0; i < N; ++i) {
-        const auto& comp = c.tokens[static_cast<std::size_t>(i)];
-        std::vector<std::int32_t> row(prompt);
-        row.insert(row.end(), comp.begin(), comp.end());
-        for (std::size_t j = 0; j + 1 < row.size(); ++j) {
-            ids[static_cast<std::size_t>(i * (P + L - 1)) + j] = row[j];
-            targets[static_cast<std::size_t>(i * (P + L - 1)) + j] = row[j + 1];
-        }
-        for (std::size_t t = 0; t < comp.size(); ++t) mask[static_cast<std::size_t>(i * L) + t] = 1.0f;
-    }
-    const auto logits = model.forward(tape, grpo::Ids<grpo::Cpu>::from({N, P + L - 1}, ids));
-    const auto all = grpo::token_logprobs(tape, logits, grpo::Ids<grpo::Cpu>::from({N, P + L - 1}, targets));
-    // Keep the columns P-1 .. P+L-2: the predictions of completion tokens.
-    std::vector<std::int32_t> columns;
-    for (std::int64_t i = 0; i < N; ++i)
-        for (std::int64_t t = 0; t < L; ++t) columns.push_back(static_cast<std::int32_t>(i * (P + L - 1) + P - 1 + t));
-    const auto flat = grpo::reshape(tape, all, {N * (P + L - 1), 1});
-    const auto picked = grpo::gather_rows(tape, flat, grpo::Ids<grpo::Cpu>::from({N * L}, columns));
-    return {grpo::reshape(tape, picked, {N, L}), Tensor::from({N, L}, mask)};
-}
-
 // Σ_t log p of each completion's tokens (masked), from (N, L) values.
 std::vector<double> sequence_logprob(const Tensor& logp, const Tensor& mask) {
     const auto v = logp.to_host(), m = mask.to_host();
@@ -142,20 +104,23 @@ int main() {
     grpo::GrpoLossConfig loss_config = grpo::GrpoLossConfig::deepseekmath();
     loss_config.beta = 0.0;
     grpo::AdamW<float, grpo::Cpu> opt(model.params(), {5e-4, 0.9, 0.95, 1e-8, 0.0});
+    // log π(o_t | q, o_<t) of every completion token, from one forward over prompt + completion.
+    const auto batch = grpo::pack_policy_batch<grpo::Cpu>({prompt}, group);
+    const Tensor mask = grpo::completion_mask<float, grpo::Cpu>(group, batch.completion_width);
     grpo::Tape tape;
-    const CompletionLogprobs before = completion_logprobs(&tape, model, prompt, group);
+    const auto before = grpo::policy_logprobs(&tape, model, batch);
     const Tensor old_logp = before.logp.value().clone();
     std::vector<float> advantages(adv.advantages.begin(), adv.advantages.end());
     const auto out = grpo::grpo_loss(&tape, before.logp, old_logp, Tensor(),
                                      Tensor::from({static_cast<std::int64_t>(advantages.size())}, advantages),
-                                     before.mask, loss_config);
+                                     mask, loss_config);
     opt.zero_grad();
     tape.backward(out.loss);
     opt.step();
 
-    const CompletionLogprobs after = completion_logprobs(nullptr, model, prompt, group);
-    const auto seq_before = sequence_logprob(old_logp, before.mask);
-    const auto seq_after = sequence_logprob(after.logp.value(), after.mask);
+    const auto after = grpo::policy_logprobs(nullptr, model, batch);
+    const auto seq_before = sequence_logprob(old_logp, mask);
+    const auto seq_after = sequence_logprob(after.logp.value(), mask);
 
     std::printf("\nThe group (G = %d), one GRPO step later:\n", sampling.group_size);
     std::printf("   #  reward  advantage  log p before  log p after   change  completion\n");

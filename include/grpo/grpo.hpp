@@ -34,6 +34,7 @@
 #include "grpo/rl/advantages.hpp"
 #include "grpo/rl/grpo_loss.hpp"
 #include "grpo/rl/kl.hpp"
+#include "grpo/rl/policy_logprobs.hpp"
 #include "grpo/rl/rewards.hpp"
 #include "grpo/rl/sampler.hpp"
 #include "grpo/rl/sampling.hpp"

@@ -59,6 +59,13 @@ public:
 
     // ids: (B, T) -> logits (B, T, V). With caches (no tape) the ids continue the cached tokens.
     Var<T, B> forward(Tape* tape, const Ids<B>& ids, Caches* caches = nullptr) {
+        const Var<T, B> out = hidden(tape, ids, caches);
+        return cfg_.tied_head ? matmul(tape, out, embed_, false, true) : matmul(tape, out, head_);
+    }
+
+    // ids: (B, T) -> the final normalised hidden states (B, T, C), before the head: what a value
+    // head reads (PPO's critic) besides the logits.
+    Var<T, B> hidden(Tape* tape, const Ids<B>& ids, Caches* caches = nullptr) {
         require(ids.rank() == 2, "Transformer::forward: ids have shape ", ids.shape(), ", expected (B, T)");
         const std::int64_t batch = ids.shape().dim[0], steps = ids.shape().dim[1];
         if (caches && caches->empty()) caches->resize(blocks_.size());
@@ -77,8 +84,7 @@ public:
             const Var<T, B> f = block.dense ? block.dense->forward(tape, h) : block.moe->forward(tape, h);
             x = add(tape, x, reshape(tape, f, {batch, steps, cfg_.d_model}));
         }
-        const Var<T, B> out = rmsnorm(tape, x, final_norm_, eps);
-        return cfg_.tied_head ? matmul(tape, out, embed_, false, true) : matmul(tape, out, head_);
+        return rmsnorm(tape, x, final_norm_, eps);
     }
 
     // Mean next-token cross-entropy; a target of −1 is ignored (padding, prompt tokens).
