@@ -51,4 +51,5 @@
 #include "grpo/nn/moe.hpp"
 #include "grpo/nn/transformer.hpp"
 
+#include "grpo/train/grpo_trainer.hpp"
 #include "grpo/train/token_stream.hpp"
