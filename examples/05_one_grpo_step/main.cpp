@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <grpo/grpo.hpp>
@@ -137,5 +138,18 @@ int main() {
     const double accuracy_after = sampled_accuracy(model, prompt, tok, problem, 400);
     std::printf("P(correct answer), from 400 samples with the same seed: %.3f before, %.3f after\n",
                 accuracy_before, accuracy_after);
+
+    // The loss this step used is one of several published variants; each is a preset.
+    std::printf("\nThe GRPO loss presets (grpo::GrpoLossConfig), each named after its source:\n");
+    std::printf("  preset        eps_low  eps_high  beta  KL          aggregation  ratio     dual clip\n");
+    const std::pair<const char*, grpo::GrpoLossConfig> presets[] = {
+        {"deepseekmath", grpo::GrpoLossConfig::deepseekmath()}, {"trl", grpo::GrpoLossConfig::trl()},
+        {"verl", grpo::GrpoLossConfig::verl()},                 {"dapo", grpo::GrpoLossConfig::dapo()},
+        {"dr_grpo", grpo::GrpoLossConfig::dr_grpo(56)},         {"gspo", grpo::GrpoLossConfig::gspo()}};
+    for (const auto& [name, c] : presets)
+        std::printf("  %-12s  %-7g  %-8g  %-4g  %-10s  %-11s  %-8s  %g\n", name, c.eps_low, c.eps_high, c.beta,
+                    grpo::kl_estimator_name(c.kl), grpo::loss_aggregation_name(c.aggregation),
+                    c.importance_sampling_level == grpo::ImportanceSamplingLevel::token ? "token" : "sequence",
+                    c.dual_clip_c);
     return 0;
 }
