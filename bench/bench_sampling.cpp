@@ -8,8 +8,10 @@
 // Both pick tokens with the same sample_token and the same per-row Rng(seed, i·G + j) streams,
 // so they must produce identical completions; main() checks that before timing and aborts if
 // they differ. Reported as generated tokens per second (the counter counts the tokens actually
-// produced); at the end, the ratio kv_cache / recompute per completion length.
-//   build/bench/bench_sampling --benchmark_min_time=0.5
+// produced) per second of CPU time; at the end, a table of medians and the ratio
+// kv_cache / recompute per length.
+//   build/bench/bench_sampling --benchmark_min_time=1 --benchmark_repetitions=3
+//       --benchmark_enable_random_interleaving=true        (one command line)
 //
 // Two changes to the model, neither of which changes the work of a step:
 //   - max_seq_len 80 instead of 64, so the prompt (16) and 64 new tokens fit;
@@ -173,18 +175,19 @@ void check_samplers_agree() {
     }
 }
 
-// The console output, plus a closing table of tokens/s and the kv_cache / recompute ratio.
+// The console output, plus a closing table: per length, the median tokens/s of the repetitions
+// and the kv_cache / recompute ratio of the medians.
 class RatioReporter : public benchmark::ConsoleReporter {
 public:
+    RatioReporter() : ConsoleReporter(OO_Tabular) {}  // no colour codes: the output is pasted into docs
+
     void ReportRuns(const std::vector<Run>& runs) override {
         ConsoleReporter::ReportRuns(runs);
         for (const Run& run : runs) {
             if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
             const auto found = run.counters.find("tokens/s");
             if (found == run.counters.end()) continue;
-            auto& [sum, count] = rates_[{run.run_name.function_name, std::atoi(run.run_name.args.c_str())}];
-            sum += found->second.value;
-            ++count;
+            rates_[{run.run_name.function_name, std::atoi(run.run_name.args.c_str())}].push_back(found->second.value);
         }
     }
     void Finalize() override {
@@ -192,21 +195,28 @@ public:
         std::printf("\n| new tokens | KV cache (tokens/s) | recompute (tokens/s) | KV / recompute |\n"
                     "| --- | --- | --- | --- |\n");
         for (int n : kNewTokens) {
-            const double kv = mean(rates_[{"BM_sample_kv_cache", n}]);
-            const double re = mean(rates_[{"BM_sample_recompute", n}]);
+            const double kv = median(rates_[{"BM_sample_kv_cache", n}]);
+            const double re = median(rates_[{"BM_sample_recompute", n}]);
             if (kv > 0 && re > 0) std::printf("| %d | %.0f | %.0f | %.2f |\n", n, kv, re, kv / re);
         }
     }
 
 private:
-    static double mean(const std::pair<double, int>& s) { return s.second ? s.first / s.second : 0.0; }
-    std::map<std::pair<std::string, int>, std::pair<double, int>> rates_;  // (name, n) -> (Σ rate, runs)
+    static double median(std::vector<double> v) {
+        if (v.empty()) return 0.0;
+        std::sort(v.begin(), v.end());
+        const std::size_t m = v.size() / 2;
+        return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+    }
+    std::map<std::pair<std::string, int>, std::vector<double>> rates_;  // (name, n) -> tokens/s of each repetition
 };
 
 }  // namespace
 
-BENCHMARK(BM_sample_kv_cache)->Arg(16)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_sample_recompute)->Arg(16)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
+// CPU time, not wall time: one thread, and on a shared machine wall time also counts the turns
+// other processes take on the core.
+BENCHMARK(BM_sample_kv_cache)->Arg(16)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_sample_recompute)->Arg(16)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
