@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <grpo/grpo.hpp>
 
@@ -53,6 +54,20 @@ inline double exercise_rewards(std::string_view text) {
     for (const Problem& problem : problems) {
         sum += problem.check(text);
         sum += accuracy_reward(text, problem.check);
+    }
+    // Process supervision: every step scores 0 or 1 and ends inside the text, and inside the
+    // token sequence once the text goes through the tokenizer.
+    static const Tokenizer tokenizer = Tokenizer::ascii();
+    const std::vector<TokenId> ids = tokenizer.encode(text);
+    for (const LinearEquation& eq : {LinearEquation{2, 3, 7}, LinearEquation{2, 0, 7}}) {
+        for (const TextStep& step : linear_equation_text_steps(text, eq)) {
+            if (step.reward != 0.0 && step.reward != 1.0) throw std::logic_error("step reward out of range");
+            if (step.last_byte >= text.size()) throw std::logic_error("step ends past the text");
+            sum += step.reward;
+        }
+        for (const ProcessStep& step : linear_equation_process_steps(tokenizer, ids, eq))
+            if (step.end_token < 0 || step.end_token >= static_cast<std::int64_t>(ids.size()))
+                throw std::logic_error("step ends past the tokens");
     }
     return sum;
 }
