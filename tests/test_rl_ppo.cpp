@@ -1,0 +1,165 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <grpo/backend/cpu/cpu.hpp>
+#include <grpo/rl/ppo.hpp>
+#include <vector>
+
+using namespace grpo;
+using TensorD = Tensor<double, Cpu>;
+using VarD = Var<double, Cpu>;
+
+namespace {
+
+void check_values(const TensorD& t, const std::vector<double>& want, double eps = 1e-14) {
+    const auto got = t.to_host();
+    REQUIRE(got.size() == want.size());
+    for (std::size_t k = 0; k < want.size(); ++k) {
+        INFO("index ", k);
+        CHECK(got[k] == doctest::Approx(want[k]).epsilon(eps));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("ppo config: TRL PPOConfig defaults and the policy loss it maps to") {
+    const PpoConfig c;
+    CHECK(c.gamma == 1.0);
+    CHECK(c.lam == 0.95);
+    CHECK(c.cliprange == 0.2);
+    CHECK(c.cliprange_value == 0.2);
+    CHECK(c.vf_coef == 0.1);
+    CHECK(c.kl_coef == 0.05);
+    CHECK(c.kl == KlEstimator::k1);
+    CHECK(c.whiten_advantages);
+    const GrpoLossConfig p = c.policy_loss();
+    CHECK(p.eps_low == 0.2);
+    CHECK(p.eps_high == 0.2);
+    CHECK(p.beta == 0.0);
+    CHECK(p.aggregation == LossAggregation::dapo);
+}
+
+// Per-token advantages through grpo_loss, token mean over 4 tokens (row 1 is padded at t = 2):
+//   (0,0) ρ = 1.5, A = 0.5: −min(0.75, 1.2·0.5) = −0.6     (0,1) ρ = 1, A = −1: 1
+//   (0,2) ρ = 1, A = 2: −2                                 (1,0) ρ = 1, A = 1.5: −1.5
+//   loss = (−0.6 + 1 − 2 − 1.5) / 4 = −0.775
+TEST_CASE("ppo policy loss: grpo_loss with per-token advantages, by hand") {
+    const TensorD old_logp = TensorD::from({2, 3}, {-1.0, -2.0, -0.5, -0.3, -0.2, -0.1});
+    const TensorD logp = TensorD::from({2, 3}, {-1.0 + std::log(1.5), -2.0, -0.5, -0.3, NAN, NAN});
+    const TensorD adv = TensorD::from({2, 3}, {0.5, -1.0, 2.0, 1.5, NAN, NAN});
+    const TensorD mask = TensorD::from({2, 3}, {1, 1, 1, 1, 0, 0});
+    const auto out = grpo_loss<double, Cpu>(nullptr, VarD(logp), old_logp, TensorD(), adv, mask,
+                                            PpoConfig{}.policy_loss());
+    CHECK(out.loss.value().item() == doctest::Approx(-0.775).epsilon(1e-14));
+    CHECK(out.clip_frac_high == doctest::Approx(0.25));
+}
+
+// kl_coef 0.1, k1 = logp − ref_logp:
+//   row 0 (3 tokens, score 1):   k1 = 0.5, −1, 0.2  -> r = −0.05, 0.1, −0.02 + 1 = 0.98
+//   row 1 (2 tokens, score −0.5): k1 = 0.3, 0       -> r = −0.03, 0 − 0.5 = −0.5, pad 0
+// k3 = e^{log r} − log r − 1 with log r = ref − logp = −0.5, 1, −0.2 on row 0:
+//   e^{−0.5} − 0.5, e − 2, e^{−0.2} − 0.8
+TEST_CASE("per_token_rewards: KL penalty on every token, score at the last, by hand") {
+    const TensorD logp = TensorD::from({2, 3}, {-1.0, -2.0, -0.3, -0.7, -0.1, NAN});
+    const TensorD ref = TensorD::from({2, 3}, {-1.5, -1.0, -0.5, -1.0, -0.1, NAN});
+    const TensorD mask = TensorD::from({2, 3}, {1, 1, 1, 1, 1, 0});
+    const std::vector<double> scores = {1.0, -0.5};
+    check_values(per_token_rewards(scores, logp, ref, mask, 0.1), {-0.05, 0.1, 0.98, -0.03, -0.5, 0.0});
+    const auto k3 = per_token_rewards(scores, logp, ref, mask, 0.1, KlEstimator::k3).to_host();
+    CHECK(k3[0] == doctest::Approx(-0.1 * (std::exp(-0.5) - 0.5)).epsilon(1e-14));
+    CHECK(k3[1] == doctest::Approx(-0.1 * (std::exp(1.0) - 2.0)).epsilon(1e-14));
+    CHECK(k3[2] == doctest::Approx(1.0 - 0.1 * (std::exp(-0.2) - 0.8)).epsilon(1e-14));
+    // kl_coef 0: only the score, at the last token.
+    check_values(per_token_rewards(scores, logp, ref, mask, 0.0), {0, 0, 1.0, 0, -0.5, 0});
+}
+
+// γ = 0.9, λ = 0.8 (γλ = 0.72); r = 0.1, −0.2, 1.0; V = 0.5, 0.4, 0.6; V after the end = 0:
+//   t = 2: δ = 1.0 + 0.9·0 − 0.6 = 0.4                A = 0.4                       R = 1.0
+//   t = 1: δ = −0.2 + 0.9·0.6 − 0.4 = −0.06           A = −0.06 + 0.72·0.4 = 0.228   R = 0.628
+//   t = 0: δ = 0.1 + 0.9·0.4 − 0.5 = −0.04            A = −0.04 + 0.72·0.228 = 0.12416
+//                                                                                   R = 0.62416
+TEST_CASE("gae: one row by hand, gamma and lambda below 1") {
+    const TensorD r = TensorD::from({1, 3}, {0.1, -0.2, 1.0});
+    const TensorD v = TensorD::from({1, 3}, {0.5, 0.4, 0.6});
+    const TensorD mask = TensorD::ones({1, 3});
+    const auto out = gae(r, v, mask, 0.9, 0.8);
+    check_values(out.advantages, {0.12416, 0.228, 0.4});
+    check_values(out.returns, {0.62416, 0.628, 1.0});
+    // λ = 1: R_t is the discounted return Σ γ^k r_{t+k}: 0.1 − 0.18 + 0.81, −0.2 + 0.9, 1.
+    check_values(gae(r, v, mask, 0.9, 1.0).returns, {0.73, 0.7, 1.0});
+    // λ = 0: A_t = δ_t (one-step TD error).
+    check_values(gae(r, v, mask, 0.9, 0.0).advantages, {-0.04, -0.06, 0.4});
+}
+
+// Row 0 as above. Row 1 has 2 tokens; its padding holds NaN, which must never be read:
+//   t = 1: δ = 2.0 + 0.9·0 − 0.5 = 1.5       A = 1.5                        R = 2.0
+//   t = 0: δ = 0.0 + 0.9·0.5 − 1.0 = −0.55   A = −0.55 + 0.72·1.5 = 0.53    R = 1.53
+TEST_CASE("gae: two rows of different lengths, the value after the last token is 0") {
+    const TensorD r = TensorD::from({2, 3}, {0.1, -0.2, 1.0, 0.0, 2.0, NAN});
+    const TensorD v = TensorD::from({2, 3}, {0.5, 0.4, 0.6, 1.0, 0.5, NAN});
+    const TensorD mask = TensorD::from({2, 3}, {1, 1, 1, 1, 1, 0});
+    const auto out = gae(r, v, mask, 0.9, 0.8);
+    check_values(out.advantages, {0.12416, 0.228, 0.4, 0.53, 1.5, 0.0});
+    check_values(out.returns, {0.62416, 0.628, 1.0, 1.53, 2.0, 0.0});
+}
+
+// A masked token inside a row is skipped (verl): r = 1, ·, 2; V = 0.5, ·, 1.0:
+//   t = 2: δ = 2 − 1 = 1, A = 1, R = 2;   t = 0: δ = 1 + 0.9·1.0 − 0.5 = 1.4, A = 1.4 + 0.72 = 2.12
+TEST_CASE("gae: a masked token inside a row is skipped") {
+    const TensorD r = TensorD::from({1, 3}, {1.0, NAN, 2.0});
+    const TensorD v = TensorD::from({1, 3}, {0.5, NAN, 1.0});
+    const auto out = gae(r, v, TensorD::from({1, 3}, {1, 0, 1}), 0.9, 0.8);
+    check_values(out.advantages, {2.12, 0.0, 1.0});
+    check_values(out.returns, {2.62, 0.0, 2.0});
+}
+
+// x = 1, 2, 3 | 4, pad, pad: mean 2.5, Σ (x − mean)² = 5, unbiased var = 5/3.
+TEST_CASE("masked_whiten: TRL's unbiased masked statistics, with and without the mean") {
+    const TensorD x = TensorD::from({2, 3}, {1, 2, 3, 4, NAN, NAN});
+    const TensorD mask = TensorD::from({2, 3}, {1, 1, 1, 1, 0, 0});
+    const double s = std::sqrt(5.0 / 3.0 + 1e-8);
+    check_values(masked_whiten(x, mask), {-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s, 0, 0});
+    check_values(masked_whiten(x, mask, false), {2.5 - 1.5 / s, 2.5 - 0.5 / s, 2.5 + 0.5 / s, 2.5 + 1.5 / s, 0, 0});
+}
+
+TEST_CASE("ppo_advantages: GAE, then whitening, returns stay on the raw scale") {
+    const TensorD r = TensorD::from({2, 3}, {0.1, -0.2, 1.0, 0.0, 2.0, NAN});
+    const TensorD v = TensorD::from({2, 3}, {0.5, 0.4, 0.6, 1.0, 0.5, NAN});
+    const TensorD mask = TensorD::from({2, 3}, {1, 1, 1, 1, 1, 0});
+    PpoConfig c;
+    c.gamma = 0.9;
+    c.lam = 0.8;
+    const auto out = ppo_advantages(r, v, mask, c);
+    check_values(out.returns, {0.62416, 0.628, 1.0, 1.53, 2.0, 0.0});
+    // The raw advantages 0.12416, 0.228, 0.4, 0.53, 1.5: mean 0.556432.
+    const std::vector<double> raw = {0.12416, 0.228, 0.4, 0.53, 1.5};
+    double squares = 0;
+    for (double a : raw) squares += (a - 0.556432) * (a - 0.556432);
+    const double s = std::sqrt(squares / 4 + 1e-8);
+    check_values(out.advantages, {(raw[0] - 0.556432) / s, (raw[1] - 0.556432) / s, (raw[2] - 0.556432) / s,
+                                  (raw[3] - 0.556432) / s, (raw[4] - 0.556432) / s, 0.0},
+                 1e-12);
+    c.whiten_advantages = false;
+    check_values(ppo_advantages(r, v, mask, c).advantages, {0.12416, 0.228, 0.4, 0.53, 1.5, 0.0});
+}
+
+TEST_CASE("ppo rewards, gae and whitening name a bad shape or value") {
+    const TensorD a = TensorD::zeros({2, 3});
+    CHECK_THROWS_WITH_AS(gae(a, TensorD::zeros({2, 2}), a, 0.9, 0.8), "gae: values has shape (2, 2), expected (2, 3)",
+                         Error);
+    CHECK_THROWS_WITH_AS(gae(TensorD::zeros({6}), a, a, 0.9, 0.8), "gae: rewards has shape (6), expected (N, L)",
+                         Error);
+    CHECK_THROWS_WITH_AS(gae(a, a, a, 1.5, 0.8), "gae: gamma = 1.5, expected 0 <= gamma <= 1", Error);
+    CHECK_THROWS_WITH_AS(per_token_rewards({1.0, 2.0, 3.0}, a, a, a, 0.1),
+                         "per_token_rewards: 3 scores for logp of shape (2, 3), expected 2", Error);
+    CHECK_THROWS_WITH_AS(per_token_rewards({1.0, 2.0}, a, a, TensorD::zeros({3, 2}), 0.1),
+                         "per_token_rewards: mask has shape (3, 2), expected (2, 3)", Error);
+    CHECK_THROWS_WITH_AS(per_token_rewards({1.0, NAN}, a, a, a, 0.1),
+                         "per_token_rewards: score 1 is nan, expected a finite number (a missing reward cannot be "
+                         "spread over tokens)",
+                         Error);
+    CHECK_THROWS_WITH_AS(masked_whiten(a, TensorD::from({2, 3}, {0, 0, 1, 0, 0, 0})),
+                         "masked_whiten: the mask of shape (2, 3) holds 1 tokens, expected more than 1 (the unbiased "
+                         "variance divides by count - 1)",
+                         Error);
+}
