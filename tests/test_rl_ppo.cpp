@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <grpo/autograd/gradcheck.hpp>
 #include <grpo/backend/cpu/cpu.hpp>
 #include <grpo/rl/ppo.hpp>
 #include <vector>
@@ -162,4 +163,71 @@ TEST_CASE("ppo rewards, gae and whitening name a bad shape or value") {
                          "masked_whiten: the mask of shape (2, 3) holds 1 tokens, expected more than 1 (the unbiased "
                          "variance divides by count - 1)",
                          Error);
+}
+
+namespace {
+
+// The value-loss batch, c = 0.2; V_c = clip(V, V_old ± 0.2), l1 = (V − R)², l2 = (V_c − R)²:
+//   (0,0) V 1.0, V_old 0.9, R 0.5: inside, V_c = V, l1 = l2 = 0.25         l 0.25  dl/dV 2·0.5 = 1
+//   (0,1) V 1.5, V_old 1.0, R 2.0: V_c 1.2, l1 0.25 < l2 0.64: clipped     l 0.64  dl/dV 0
+//   (0,2) V 1.5, V_old 1.0, R 1.0: V_c 1.2, l1 0.25 > l2 0.04              l 0.25  dl/dV 2·0.5 = 1
+//   (1,0) V 0.0, V_old 0.5, R 1.0: V_c 0.3, l1 1.0 > l2 0.49               l 1.0   dl/dV 2·(−1) = −2
+//   (1,1) V 0.0, V_old 0.5, R −1.0: V_c 0.3, l1 1.0 < l2 1.69: clipped     l 1.69  dl/dV 0
+//   (1,2) padding (NaN)
+// loss = ½ · (0.25 + 0.64 + 0.25 + 1.0 + 1.69) / 5 = 0.383; dloss/dV = ½ · dl/dV / 5.
+struct ValueBatch {
+    TensorD values = TensorD::from({2, 3}, {1.0, 1.5, 1.5, 0.0, 0.0, NAN});
+    TensorD old_values = TensorD::from({2, 3}, {0.9, 1.0, 1.0, 0.5, 0.5, NAN});
+    TensorD returns = TensorD::from({2, 3}, {0.5, 2.0, 1.0, 1.0, -1.0, NAN});
+    TensorD mask = TensorD::from({2, 3}, {1, 1, 1, 1, 1, 0});
+};
+
+}  // namespace
+
+TEST_CASE("value_loss: hand-computed value, clip fraction and gradient, both branches") {
+    ValueBatch b;
+    VarD v = VarD::param(b.values);
+    Tape tape;
+    const auto out = value_loss(&tape, v, b.old_values, b.returns, b.mask, 0.2);
+    CHECK(out.loss.value().item() == doctest::Approx(0.383).epsilon(1e-14));
+    CHECK(out.clip_frac == doctest::Approx(0.4).epsilon(1e-14));  // (0,1) and (1,1)
+    CHECK(out.tokens == 5);
+    tape.backward(out.loss);
+    check_values(v.grad(), {0.1, 0.0, 0.1, -0.2, 0.0, 0.0});
+    // No clipping (c = ∞): ½ · (0.25 + 0.25 + 0.25 + 1 + 1) / 5 = 0.275.
+    const auto plain = value_loss<double, Cpu>(nullptr, VarD(b.values), b.old_values, b.returns, b.mask, INFINITY);
+    CHECK(plain.loss.value().item() == doctest::Approx(0.275).epsilon(1e-14));
+    CHECK(plain.clip_frac == 0.0);
+}
+
+TEST_CASE("value_loss: gradient against central finite differences, clipped and unclipped tokens") {
+    ValueBatch b;
+    b.values = TensorD::from({2, 3}, {1.0, 1.5, 1.5, 0.0, 0.0, 0.7});  // finite padding: FD perturbs it too
+    Rng rng(11);
+    auto f = [&](Tape* tape, std::vector<VarD>& in) {
+        return value_loss(tape, in[0], b.old_values, b.returns, b.mask, 0.2).loss;
+    };
+    const auto errors = gradient_errors<double, Cpu>(f, {VarD::param(b.values)}, rng, 1e-6);
+    CHECK(errors[0] < 1e-9);
+    // A random batch with V_old within and beyond c of V: both branches again, no kinks nearby.
+    const TensorD v = TensorD::randn({3, 4}, rng);
+    std::vector<double> old = v.to_host(), ret = TensorD::randn({3, 4}, rng).to_host();
+    for (std::size_t k = 0; k < old.size(); ++k) old[k] += (k % 3 == 0 ? 0.05 : (k % 3 == 1 ? 0.6 : -0.6));
+    b.old_values = TensorD::from({3, 4}, old);
+    b.returns = TensorD::from({3, 4}, ret);
+    b.mask = TensorD::from({3, 4}, {1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0});
+    const double clip_frac = value_loss<double, Cpu>(nullptr, VarD(v), b.old_values, b.returns, b.mask, 0.2).clip_frac;
+    CHECK(clip_frac > 0.0);  // both branches are exercised
+    CHECK(clip_frac < 1.0);
+    CHECK(gradient_errors<double, Cpu>(f, {VarD::param(v)}, rng, 1e-6)[0] < 1e-8);
+}
+
+TEST_CASE("value_loss names a bad shape or cliprange") {
+    ValueBatch b;
+    CHECK_THROWS_WITH_AS(value_loss(nullptr, VarD(b.values), b.old_values, TensorD::zeros({2, 2}), b.mask, 0.2),
+                         "value_loss: returns has shape (2, 2), expected (2, 3)", Error);
+    CHECK_THROWS_WITH_AS(value_loss(nullptr, VarD(TensorD::zeros({6})), b.old_values, b.returns, b.mask, 0.2),
+                         "value_loss: values has shape (6), expected (N, L)", Error);
+    CHECK_THROWS_WITH_AS(value_loss(nullptr, VarD(b.values), b.old_values, b.returns, b.mask, -0.1),
+                         "value_loss: cliprange_value = -0.1, expected >= 0 (infinity: no clipping)", Error);
 }

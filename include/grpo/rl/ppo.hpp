@@ -22,7 +22,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "grpo/autograd/tape.hpp"
 #include "grpo/backend/grpo_formulas.hpp"
+#include "grpo/core/host_device.hpp"
 #include "grpo/core/error.hpp"
 #include "grpo/core/tensor.hpp"
 #include "grpo/rl/grpo_loss.hpp"
@@ -179,6 +181,78 @@ Gae<T, B> ppo_advantages(const Tensor<T, B>& rewards, const Tensor<T, B>& values
                          const PpoConfig& config) {
     Gae<T, B> out = gae(rewards, values, mask, config.gamma, config.lam);
     if (config.whiten_advantages) out.advantages = masked_whiten(out.advantages, mask);
+    return out;
+}
+
+// One token of the clipped value loss (OpenAI baselines' ppo2, not in the PPO paper; Engstrom
+// et al. 2020, arXiv 2005.12729, §3; kept by TRL and verl):
+//   V_c = clip(V, V_old − c, V_old + c),   l = max((V − R)², (V_c − R)²)
+// The clipped branch wins (l2 > l1) only when V is outside [V_old − c, V_old + c] (inside,
+// V_c = V and l1 = l2), where V_c is a constant: dl/dV = 0. Otherwise dl/dV = 2(V − R).
+template <class T>
+struct ValueToken {
+    T loss;
+    T dloss_dvalue;
+    bool clipped;  // TRL's vf_clipfrac counts (V_c − R)² > (V − R)²
+};
+
+template <class T>
+GRPO_HOST_DEVICE ValueToken<T> clipped_value_token(T value, T old_value, T ret, T cliprange_value) {
+    const T lo = old_value - cliprange_value, hi = old_value + cliprange_value;
+    const T clipped = value < lo ? lo : (value > hi ? hi : value);
+    const T l1 = (value - ret) * (value - ret), l2 = (clipped - ret) * (clipped - ret);
+    ValueToken<T> out{};
+    out.clipped = l2 > l1;
+    out.loss = out.clipped ? l2 : l1;
+    out.dloss_dvalue = out.clipped ? T(0) : T(2) * (value - ret);
+    return out;
+}
+
+template <class T, class B>
+struct ValueLossOutput {
+    Var<T, B> loss;        // ()
+    double clip_frac = 0;  // masked token mean of [(V_c − R)² > (V − R)²]  (TRL vf_clipfrac)
+    double tokens = 0;     // Σ mask
+};
+
+// TRL's value loss: vf_loss = ½ · masked_mean(max((V − R)², (V_c − R)²)) over the completion
+// tokens, a fused op like grpo_loss: the forward writes the loss and dloss/dV, the backward
+// scales that by the upstream gradient. values: (N, L) Var (Critic::values); old_values (the
+// rollout's V), returns (gae), mask: (N, L). The gradient flows through values only.
+// cliprange_value = ∞ turns the clipping off (plain ½ MSE).
+template <class T, class B>
+ValueLossOutput<T, B> value_loss(Tape* tape, const Var<T, B>& values, const Tensor<T, B>& old_values,
+                                 const Tensor<T, B>& returns, const Tensor<T, B>& mask, double cliprange_value) {
+    const Shape& s = values.shape();
+    require(s.rank == 2, "value_loss: values has shape ", s, ", expected (N, L)");
+    require_shape(old_values, s, "value_loss", "old_values");
+    require_shape(returns, s, "value_loss", "returns");
+    require_shape(mask, s, "value_loss", "mask");
+    require(cliprange_value >= 0.0, "value_loss: cliprange_value = ", cliprange_value,
+            ", expected >= 0 (infinity: no clipping)");
+    const std::vector<T> v = values.value().to_host(), v_old = old_values.to_host(), r = returns.to_host(),
+                         m = mask.to_host();
+    ValueLossOutput<T, B> out;
+    for (const T w : m) out.tokens += static_cast<double>(w);
+    const double scale = 0.5 / (out.tokens > 0 ? out.tokens : 1.0);  // ½ · masked mean
+    std::vector<T> dvalues(v.size(), T(0));                          // dloss/dV
+    double total = 0.0, clipped = 0.0;
+    for (std::size_t k = 0; k < v.size(); ++k) {
+        if (m[k] == T(0)) continue;  // padding may hold anything
+        const double w = static_cast<double>(m[k]);
+        const ValueToken<double> tok = clipped_value_token<double>(v[k], v_old[k], r[k], cliprange_value);
+        total += w * tok.loss;
+        clipped += tok.clipped ? w : 0.0;
+        dvalues[k] = static_cast<T>(scale * w * tok.dloss_dvalue);
+    }
+    out.clip_frac = clipped / (out.tokens > 0 ? out.tokens : 1.0);
+    out.loss = Var<T, B>(Tensor<T, B>::from(Shape{}, {static_cast<T>(scale * total)}), recording(tape, values));
+    if (!out.loss.requires_grad()) return out;
+    const Tensor<T, B> dv = Tensor<T, B>::from(s, dvalues);
+    // dV += dloss · (saved dloss/dV): B::broadcast_acc with the saved gradient as its "mask".
+    tape->record([values, dv, loss = out.loss] {
+        if (loss.has_grad()) B::broadcast_acc(dv.numel(), loss.grad_data(), T(1), dv.data(), values.grad_data());
+    });
     return out;
 }
 
