@@ -4,7 +4,10 @@
 #include <grpo/autograd/gradcheck.hpp>
 #include <grpo/backend/cpu/cpu.hpp>
 #include <grpo/rl/ppo.hpp>
+#include <string>
 #include <vector>
+
+#include "test_support.hpp"
 
 using namespace grpo;
 using TensorD = Tensor<double, Cpu>;
@@ -230,4 +233,136 @@ TEST_CASE("value_loss names a bad shape or cliprange") {
                          "value_loss: values has shape (6), expected (N, L)", Error);
     CHECK_THROWS_WITH_AS(value_loss(nullptr, VarD(b.values), b.old_values, b.returns, b.mask, -0.1),
                          "value_loss: cliprange_value = -0.1, expected >= 0 (infinity: no clipping)", Error);
+}
+
+namespace {
+
+using Critic2 = Critic<double, Cpu>;
+
+// Two prompts (3 and 1 tokens), G = 2, completions of lengths 2, 4, 1, 3 (as in the
+// policy_logprobs tests): L = 4, W = 6.
+const std::vector<std::vector<std::int32_t>> kPrompts = {{1, 3, 5}, {1}};
+
+Completions two_groups() {
+    Completions c;
+    c.group_size = 2;
+    c.tokens = {{4, 5}, {6, 7, 8, 2}, {2}, {9, 3, 10}};
+    c.logprobs = {{0, 0}, {0, 0, 0, 0}, {0}, {0, 0, 0}};
+    c.truncated = {true, false, false, true};
+    return c;
+}
+
+// A copy of the parameter: it shares the value and the gradient slot.
+VarD param_named(const Critic2& critic, const std::string& name) {
+    for (auto& p : critic.named_params())
+        if (p.first == name) return p.second;
+    FAIL("no parameter named ", name);
+    return VarD();
+}
+
+}  // namespace
+
+// The reference: each row alone, unpadded, through the trunk; V = h[P − 1 + t] · w + b by hand.
+TEST_CASE("Critic::values equals each row computed alone, at the policy's log-prob positions") {
+    Rng rng(21);
+    Critic2 critic(grpo_test::tiny_moe_config(16), rng);
+    const Completions c = two_groups();
+    const auto batch = pack_policy_batch<Cpu>(kPrompts, c);
+    const VarD values = critic.values(nullptr, batch);
+    CHECK(values.shape() == Shape{4, 4});
+    const auto got = values.value().to_host();
+    const auto w = param_named(critic, "value_head.weight").value().to_host();
+    const double b = param_named(critic, "value_head.bias").value().item();
+    const std::int64_t C = critic.config().d_model;
+    for (std::size_t n = 0; n < 4; ++n) {
+        std::vector<std::int32_t> row(kPrompts[n / 2]);
+        row.insert(row.end(), c.tokens[n].begin(), c.tokens[n].end());
+        const auto W = static_cast<std::int64_t>(row.size());
+        const auto h = critic.trunk().hidden(nullptr, Ids<Cpu>::from({1, W}, row)).value().to_host();
+        const auto P = static_cast<std::int64_t>(kPrompts[n / 2].size());
+        for (std::size_t t = 0; t < c.tokens[n].size(); ++t) {
+            double v = b;
+            for (std::int64_t k = 0; k < C; ++k) v += h[(P - 1 + static_cast<std::int64_t>(t)) * C + k] * w[k];
+            CHECK(got[n * 4 + t] == doctest::Approx(v).epsilon(1e-12));
+        }
+    }
+}
+
+TEST_CASE("Critic: as large as the policy, without an LM head, plus the value head") {
+    Rng rng(22);
+    const auto cfg = grpo_test::tiny_moe_config(16);
+    Transformer<double, Cpu> policy(cfg, rng);
+    Critic2 critic(policy, rng);
+    // The policy's untied head (C, V) is gone; the value head adds C + 1.
+    CHECK(critic.parameter_count() == policy.parameter_count() - cfg.d_model * cfg.vocab_size + cfg.d_model + 1);
+    const auto named = critic.named_params();
+    CHECK(named[named.size() - 2].first == "value_head.weight");
+    CHECK(named.back().first == "value_head.bias");
+    CHECK(named[named.size() - 2].second.shape() == Shape{cfg.d_model, 1});
+    CHECK(critic.params().size() == named.size());
+    for (auto& p : named) CHECK(p.first != "head.weight");
+}
+
+// d(value loss)/dθ by central differences in double, for the whole value head and entries of
+// one trunk matrix. V_old = V + 0, +0.5, −0.5 (c = 0.2) and R = V + 1 put tokens inside the clip
+// range, outside and unclipped (l1 1 > l2 0.49) and outside and clipped (l2 1.69 > l1 1).
+TEST_CASE("Critic: value-loss gradient on the value head and a trunk weight against finite differences") {
+    Rng rng(23);
+    Critic2 critic(grpo_test::tiny_moe_config(16), rng);
+    const Completions c = two_groups();
+    const auto batch = pack_policy_batch<Cpu>(kPrompts, c);
+    const auto mask = completion_mask<double, Cpu>(c, batch.completion_width);
+    std::vector<double> old = critic.values(nullptr, batch).value().to_host(), ret = old;
+    for (std::size_t k = 0; k < old.size(); ++k) {
+        ret[k] += 1.0;
+        old[k] += k % 3 == 0 ? 0.0 : (k % 3 == 1 ? 0.5 : -0.5);
+    }
+    const TensorD old_values = TensorD::from({4, 4}, old), returns = TensorD::from({4, 4}, ret);
+    auto objective = [&](Tape* tape) {
+        return value_loss(tape, critic.values(tape, batch), old_values, returns, mask, 0.2);
+    };
+    const auto first = objective(nullptr);
+    CHECK(first.clip_frac > 0.0);
+    CHECK(first.clip_frac < 1.0);
+    for (auto& p : critic.params()) p.zero_grad();
+    Tape tape;
+    tape.backward(objective(&tape).loss);
+
+    const double h = 1e-6;
+    auto check_param = [&](VarD p, const std::vector<std::size_t>& entries) {
+        const auto grad = p.grad().to_host();
+        auto w = p.value().to_host();
+        for (std::size_t k : entries) {
+            const double saved = w[k];
+            w[k] = saved + h;
+            p.value().copy_from_host(w);
+            const double up = objective(nullptr).loss.value().item();
+            w[k] = saved - h;
+            p.value().copy_from_host(w);
+            const double down = objective(nullptr).loss.value().item();
+            w[k] = saved;
+            p.value().copy_from_host(w);
+            INFO("entry ", k);
+            CHECK(grad[k] == doctest::Approx((up - down) / (2 * h)).epsilon(1e-6));
+        }
+    };
+    const VarD head = param_named(critic, "value_head.weight");
+    std::vector<std::size_t> all(static_cast<std::size_t>(head.numel()));
+    for (std::size_t k = 0; k < all.size(); ++k) all[k] = k;
+    check_param(head, all);
+    check_param(param_named(critic, "value_head.bias"), {0});
+    const VarD wq = param_named(critic, "layers.0.attn.wq");
+    check_param(wq, {0, 17, static_cast<std::size_t>(wq.numel() - 1)});
+}
+
+TEST_CASE("Critic::values names a batch of the wrong shape") {
+    Rng rng(24);
+    Critic2 critic(grpo_test::tiny_moe_config(16), rng);
+    auto batch = pack_policy_batch<Cpu>(kPrompts, two_groups());
+    batch.columns = Ids<Cpu>::from({3}, {0, 1, 2});
+    CHECK_THROWS_WITH_AS(critic.values(nullptr, batch),
+                         "Critic::values: columns have shape (3), expected (rows x completion_width) = (16)", Error);
+    batch.rows = 2;
+    CHECK_THROWS_WITH_AS(critic.values(nullptr, batch),
+                         "Critic::values: ids have shape (4, 6), expected (rows, width) = (2, 6)", Error);
 }

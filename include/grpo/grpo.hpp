@@ -35,6 +35,7 @@
 #include "grpo/rl/grpo_loss.hpp"
 #include "grpo/rl/kl.hpp"
 #include "grpo/rl/policy_logprobs.hpp"
+#include "grpo/rl/ppo.hpp"
 #include "grpo/rl/rewards.hpp"
 #include "grpo/rl/sampler.hpp"
 #include "grpo/rl/sampling.hpp"
