@@ -77,6 +77,17 @@ std::vector<std::pair<std::string, Tensor<T, B>>> model_state(const Transformer<
 }
 }  // namespace checkpoint_detail
 
+// Copies every parameter and balancing bias of `from` into `to` (same config): a frozen
+// reference policy, or a student initialised from its teacher.
+template <class T, class B>
+void copy_model_state(const Transformer<T, B>& from, Transformer<T, B>& to) {
+    require(config_to_json(from.config()) == config_to_json(to.config()), "copy_model_state: config ",
+            config_to_json(from.config()).dump(), " differs from ", config_to_json(to.config()).dump());
+    const auto src = checkpoint_detail::model_state(from);
+    auto dst = checkpoint_detail::model_state(to);
+    for (std::size_t i = 0; i < src.size(); ++i) B::copy(src[i].second.data(), dst[i].second.data(), src[i].second.numel());
+}
+
 template <class T, class B>
 void save_checkpoint(const Transformer<T, B>& model, const std::string& path,
                      std::map<std::string, std::string> metadata = {}) {

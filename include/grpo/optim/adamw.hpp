@@ -64,6 +64,18 @@ public:
         for (Var<T, B>& p : params_) p.zero_grad();
     }
 
+    // Resuming: the step count (bias correction) and both moments, e.g. from a checkpoint.
+    void restore(std::int64_t steps, const std::vector<std::vector<T>>& m, const std::vector<std::vector<T>>& v) {
+        require(steps >= 0, "AdamW::restore: steps ", steps, ", expected >= 0");
+        require(m.size() == params_.size() && v.size() == params_.size(), "AdamW::restore: ", m.size(),
+                " first and ", v.size(), " second moments for ", params_.size(), " parameters");
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            m_[i].copy_from_host(m[i]);  // checks each size
+            v_[i].copy_from_host(v[i]);
+        }
+        steps_ = steps;
+    }
+
     std::int64_t steps() const { return steps_; }
     const AdamWConfig& config() const { return config_; }
     const std::vector<Var<T, B>>& params() const { return params_; }

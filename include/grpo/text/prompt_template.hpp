@@ -2,8 +2,9 @@
 // the assistant first reasons inside <think> </think> and then answers inside <answer>
 // </answer>, with the question in the user's slot. The paper constrains only this structure,
 // not the content of the reasoning, so that RL shows what the model does on its own.
-// Two presets: `r1_zero` paraphrases the paper's instruction in full; `compact` keeps only the
-// structure, for the tiny models of the examples, whose context is a few dozen tokens.
+// Three presets: `r1_zero` paraphrases the paper's instruction in full; `compact` keeps only the
+// structure, for tiny models whose context is a few dozen tokens; `plain` is the bare question
+// line that the library's synthetic pretraining documents start with.
 #pragma once
 
 #include <string>
@@ -35,6 +36,10 @@ struct PromptTemplate {
     }
 
     static PromptTemplate compact() { return {"User: ", "\nAssistant: "}; }
+
+    // The question on a line of its own, the completion right after: the shape of the
+    // pretraining documents of tasks/worked_solution.hpp ("Solve for x: 2x + 3 = 7\n<think>...").
+    static PromptTemplate plain() { return {"", "\n"}; }
 };
 
 }  // namespace grpo
