@@ -53,5 +53,6 @@
 #include "grpo/nn/transformer.hpp"
 
 #include "grpo/train/grpo_trainer.hpp"
+#include "grpo/train/ppo_trainer.hpp"
 #include "grpo/train/rollout.hpp"
 #include "grpo/train/token_stream.hpp"

@@ -63,6 +63,20 @@ struct PpoConfig {
         c.aggregation = LossAggregation::dapo;
         return c;
     }
+
+    // Throws naming the first offending field (the functions below check their own arguments
+    // too; a trainer calls this once, before its first step).
+    void validate() const {
+        require(gamma >= 0.0 && gamma <= 1.0, "PpoConfig: gamma = ", gamma, ", expected 0 <= gamma <= 1");
+        require(lam >= 0.0 && lam <= 1.0, "PpoConfig: lam = ", lam, ", expected 0 <= lam <= 1");
+        require(cliprange > 0.0 && cliprange < 1.0, "PpoConfig: cliprange = ", cliprange, ", expected 0 < cliprange < 1");
+        require(cliprange_value >= 0.0, "PpoConfig: cliprange_value = ", cliprange_value,
+                ", expected >= 0 (infinity: no clipping)");
+        require(vf_coef >= 0.0 && std::isfinite(vf_coef), "PpoConfig: vf_coef = ", vf_coef,
+                ", expected a finite value >= 0");
+        require(kl_coef >= 0.0 && std::isfinite(kl_coef), "PpoConfig: kl_coef = ", kl_coef,
+                ", expected a finite value >= 0");
+    }
 };
 
 namespace ppo_detail {
