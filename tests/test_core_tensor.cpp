@@ -68,3 +68,40 @@ TEST_CASE("Tensor shape, rank and index errors name the shapes") {
     CHECK(error_of([&] { (void)Shape{1, 2, 3, 4, 5}; }).find("rank 5 > 4") != std::string::npos);
     CHECK(error_of([&] { (void)t.item(); }).find("(3, 2) has 6 elements") != std::string::npos);
 }
+
+TEST_CASE("the CPU allocator counts the bytes in use and their peak") {
+    const auto in_use = [] { return grpo::Cpu::memory_stats().in_use_bytes; };
+    const std::size_t base = in_use();
+    grpo::Cpu::reset_peak_memory();
+    CHECK(grpo::Cpu::memory_stats().peak_bytes == base);
+    {
+        // 1000 floats = 4000 bytes, rounded up to a multiple of 64: 4032.
+        const Tf a = Tf::empty({1000});
+        CHECK(in_use() == base + 4032);
+        {
+            const Tf view = a.reshape({10, 100});  // a view: no new storage
+            CHECK(in_use() == base + 4032);
+            const Td b = Td::zeros({3});  // 24 bytes take the smallest block, 64
+            CHECK(in_use() == base + 4032 + 64);
+        }
+        CHECK(in_use() == base + 4032);
+    }
+    CHECK(in_use() == base);
+    CHECK(grpo::Cpu::memory_stats().peak_bytes == base + 4032 + 64);
+
+    // A large block goes back to the cache when freed and comes out of it again: it counts
+    // while a tensor holds it, not while the cache does.
+    grpo::Cpu::reset_peak_memory();
+    CHECK(grpo::Cpu::memory_stats().peak_bytes == base);
+    const std::size_t large = std::size_t{1} << 20;  // 1 MiB = 262144 floats, a multiple of 64
+    { const Tf a = Tf::empty({static_cast<std::int64_t>(large / 4)}); }
+    CHECK(in_use() == base);
+    const std::size_t cached = grpo::CpuBlockCache::instance().held_bytes();
+    CHECK(cached >= large);
+    {
+        const Tf again = Tf::empty({static_cast<std::int64_t>(large / 4)});
+        CHECK(grpo::CpuBlockCache::instance().held_bytes() == cached - large);  // the cached block
+        CHECK(in_use() == base + large);
+    }
+    CHECK(grpo::Cpu::memory_stats().peak_bytes == base + large);
+}

@@ -35,6 +35,7 @@
 #include "grpo/rl/grpo_loss.hpp"
 #include "grpo/rl/kl.hpp"
 #include "grpo/rl/policy_logprobs.hpp"
+#include "grpo/rl/ppo.hpp"
 #include "grpo/rl/process_supervision.hpp"
 #include "grpo/rl/rewards.hpp"
 #include "grpo/rl/sampler.hpp"
@@ -53,4 +54,6 @@
 #include "grpo/nn/transformer.hpp"
 
 #include "grpo/train/grpo_trainer.hpp"
+#include "grpo/train/ppo_trainer.hpp"
+#include "grpo/train/rollout.hpp"
 #include "grpo/train/token_stream.hpp"

@@ -35,10 +35,6 @@
 
 #include <nlohmann/json.hpp>
 
-#if defined(__unix__) || defined(__APPLE__)
-#include <unistd.h>  // isatty
-#endif
-
 #include "grpo/io/jsonl.hpp"
 #include "grpo/nn/checkpoint.hpp"
 #include "grpo/optim/adamw.hpp"
@@ -51,6 +47,7 @@
 #include "grpo/tasks/problem.hpp"
 #include "grpo/text/prompt_template.hpp"
 #include "grpo/text/tokenizer.hpp"
+#include "grpo/train/rollout.hpp"
 
 namespace grpo {
 
@@ -85,52 +82,26 @@ struct GrpoTrainerConfig {
     }
 };
 
-struct GrpoStepMetrics {
-    std::int64_t step = 0;  // steps finished, this one included
-    double reward_mean = 0, reward_std = 0;
-    RewardBreakdown reward_component_mean, reward_component_std;  // per rule, unweighted
-    double accuracy = 0;             // share of completions whose answer is right
-    double length_mean = 0;          // completion tokens
-    std::int64_t length_max = 0;
-    double truncated_frac = 0;       // no EOS within max_new_tokens
+// The rollout's rewards, lengths and timings (RolloutMetrics), then GRPO's own.
+struct GrpoStepMetrics : RolloutMetrics {
     double frac_reward_zero_std = 0; // groups without signal (TRL's metric)
     int groups_trained = 0;          // groups in the update (fewer with dynamic sampling)
     double loss = 0, kl = 0, clip_frac_low = 0, clip_frac_high = 0, entropy = 0, grad_norm = 0;
     std::vector<std::vector<std::int64_t>> expert_load;  // per MoE block, tokens per routed expert
-    std::int64_t generated_tokens = 0;
-    double tokens_per_second = 0;    // generated tokens / sampling seconds
-    double sampling_seconds = 0, scoring_seconds = 0, update_seconds = 0, step_seconds = 0;
 };
 
 inline nlohmann::json to_json(const GrpoStepMetrics& m) {
-    auto components = [](const RewardBreakdown& r) {
-        return nlohmann::json{{"accuracy", r.accuracy}, {"format", r.format}, {"language", r.language},
-                              {"length", r.length}};
-    };
-    return {{"step", m.step},
-            {"reward_mean", m.reward_mean},
-            {"reward_std", m.reward_std},
-            {"reward_component_mean", components(m.reward_component_mean)},
-            {"reward_component_std", components(m.reward_component_std)},
-            {"accuracy", m.accuracy},
-            {"completion_length_mean", m.length_mean},
-            {"completion_length_max", m.length_max},
-            {"truncated_frac", m.truncated_frac},
-            {"frac_reward_zero_std", m.frac_reward_zero_std},
-            {"groups_trained", m.groups_trained},
-            {"loss", m.loss},
-            {"kl", m.kl},
-            {"clip_frac_low", m.clip_frac_low},
-            {"clip_frac_high", m.clip_frac_high},
-            {"entropy", m.entropy},
-            {"grad_norm", m.grad_norm},
-            {"expert_load", m.expert_load},
-            {"generated_tokens", m.generated_tokens},
-            {"tokens_per_second", m.tokens_per_second},
-            {"sampling_seconds", m.sampling_seconds},
-            {"scoring_seconds", m.scoring_seconds},
-            {"update_seconds", m.update_seconds},
-            {"step_seconds", m.step_seconds}};
+    nlohmann::json j = rollout_json(m);
+    j["frac_reward_zero_std"] = m.frac_reward_zero_std;
+    j["groups_trained"] = m.groups_trained;
+    j["loss"] = m.loss;
+    j["kl"] = m.kl;
+    j["clip_frac_low"] = m.clip_frac_low;
+    j["clip_frac_high"] = m.clip_frac_high;
+    j["entropy"] = m.entropy;
+    j["grad_norm"] = m.grad_norm;
+    j["expert_load"] = m.expert_load;
+    return j;
 }
 
 // "step   12/200  reward 1.53  acc 0.62  len 31.0  kl 0.0021  clip 0.000  1.20 s/step  9650 tok/s"
@@ -142,30 +113,10 @@ inline std::string progress_line(const GrpoStepMetrics& m, std::int64_t total_st
     return line;
 }
 
-namespace trainer_detail {
-inline double seconds_since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-// splitmix64's finaliser: a different sampler key for every (seed, step).
-inline std::uint64_t mix(std::uint64_t seed, std::uint64_t step) {
-    std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * (step + 1);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-inline void mean_std(const std::vector<double>& x, double* mean, double* std) {
-    double s = 0, s2 = 0;
-    for (double v : x) s += v;
-    *mean = x.empty() ? 0 : s / static_cast<double>(x.size());
-    for (double v : x) s2 += (v - *mean) * (v - *mean);
-    *std = x.empty() ? 0 : std::sqrt(s2 / static_cast<double>(x.size()));  // population: a log, not an estimate
-}
-}  // namespace trainer_detail
-
 template <class T, class B>
 class GrpoTrainer {
 public:
-    using ProblemSource = std::function<Problem(Rng&)>;
+    using ProblemSource = grpo::ProblemSource;
 
     // The trainer updates `policy` in place; the reference is a frozen copy of it taken now.
     GrpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemSource source,
@@ -183,10 +134,7 @@ public:
 
     // The problems of step s: the same for every run with this seed.
     std::vector<Problem> problems_for_step(std::int64_t s) const {
-        Rng rng(config_.seed, static_cast<std::uint64_t>(s));
-        std::vector<Problem> out;
-        for (int i = 0; i < config_.prompts_per_step; ++i) out.push_back(source_(rng));
-        return out;
+        return draw_problems(source_, config_.seed, s, config_.prompts_per_step);
     }
 
     GrpoStepMetrics step() {
@@ -198,10 +146,9 @@ public:
 
         // 1-2. Problems, prompts, a group of completions each.
         std::vector<Problem> problems = problems_for_step(steps_);
-        std::vector<std::vector<std::int32_t>> prompts;
-        for (const Problem& p : problems) prompts.push_back(tokenizer_.encode(config_.prompt_template.render(p.question)));
+        std::vector<std::vector<std::int32_t>> prompts = encode_prompts(problems, config_.prompt_template, tokenizer_);
         SamplingConfig sampling = config_.sampling;
-        sampling.seed = trainer_detail::mix(config_.seed, static_cast<std::uint64_t>(steps_));
+        sampling.seed = sampler_seed(config_.seed, steps_);
         Completions completions = sample_groups(policy_, prompts, sampling);
         m.sampling_seconds = seconds_since(start);
         m.generated_tokens = completions.generated_tokens;
@@ -209,17 +156,9 @@ public:
 
         // 3. Rewards and advantages.
         const auto scoring_start = std::chrono::steady_clock::now();
-        std::vector<double> totals;
-        std::vector<RewardBreakdown> scores;
-        for (std::size_t n = 0; n < completions.tokens.size(); ++n) {
-            const std::string text = tokenizer_.decode(completions.tokens[n], true);
-            const Problem& problem = problems[n / static_cast<std::size_t>(G)];
-            scores.push_back(score_completion(
-                text, [&](std::string_view c) { return accuracy_reward(c, problem.check); }, config_.rewards,
-                static_cast<int>(completions.tokens[n].size())));
-            totals.push_back(scores.back().total);
-        }
-        log_rewards(completions, scores, totals, &m);
+        const std::vector<RewardBreakdown> scores = score_completions(completions, problems, tokenizer_, config_.rewards);
+        const std::vector<double> totals = reward_totals(scores);
+        log_rewards(completions, scores, &m);
         const Advantages adv = group_advantages(totals, G, config_.advantages);
         m.frac_reward_zero_std = adv.frac_reward_zero_std;
         std::vector<double> advantages = adv.advantages;
@@ -261,7 +200,7 @@ public:
                 m.clip_frac_low = out.clip_frac_low;
                 m.clip_frac_high = out.clip_frac_high;
                 m.grad_norm = norm;
-                m.entropy = masked_mean(lp.entropy, mask);
+                m.entropy = trainer_detail::mean_over_mask(lp.entropy, mask);
                 m.expert_load = policy_.expert_load();
             }
         }
@@ -331,37 +270,6 @@ private:
         return m;
     }
 
-    static double masked_mean(const Tensor<T, B>& x, const Tensor<T, B>& mask) {
-        const auto v = x.to_host(), w = mask.to_host();
-        double s = 0, n = 0;
-        for (std::size_t i = 0; i < v.size(); ++i) s += w[i] * v[i], n += w[i];
-        return n > 0 ? s / n : 0.0;
-    }
-
-    static void log_rewards(const Completions& c, const std::vector<RewardBreakdown>& scores,
-                            const std::vector<double>& totals, GrpoStepMetrics* m) {
-        using trainer_detail::mean_std;
-        mean_std(totals, &m->reward_mean, &m->reward_std);
-        std::vector<double> acc, fmt, lang, len, lengths;
-        double right = 0, truncated = 0;
-        for (std::size_t n = 0; n < scores.size(); ++n) {
-            acc.push_back(scores[n].accuracy), fmt.push_back(scores[n].format);
-            lang.push_back(scores[n].language), len.push_back(scores[n].length);
-            lengths.push_back(static_cast<double>(c.tokens[n].size()));
-            m->length_max = std::max<std::int64_t>(m->length_max, static_cast<std::int64_t>(c.tokens[n].size()));
-            right += scores[n].accuracy > 0;
-            truncated += c.truncated[n];
-        }
-        mean_std(acc, &m->reward_component_mean.accuracy, &m->reward_component_std.accuracy);
-        mean_std(fmt, &m->reward_component_mean.format, &m->reward_component_std.format);
-        mean_std(lang, &m->reward_component_mean.language, &m->reward_component_std.language);
-        mean_std(len, &m->reward_component_mean.length, &m->reward_component_std.length);
-        double unused = 0;
-        mean_std(lengths, &m->length_mean, &unused);
-        m->accuracy = scores.empty() ? 0 : right / static_cast<double>(scores.size());
-        m->truncated_frac = scores.empty() ? 0 : truncated / static_cast<double>(scores.size());
-    }
-
     // DAPO's dynamic sampling: only the groups whose rewards differ stay in the batch.
     void keep_groups_with_signal(const std::vector<double>& totals, std::vector<std::vector<std::int32_t>>* prompts,
                                  Completions* c, std::vector<double>* advantages) const {
@@ -384,25 +292,6 @@ private:
         *prompts = std::move(kept_prompts);
         *c = std::move(kept);
         *advantages = std::move(kept_adv);
-    }
-
-    // On a terminal the line is rewritten in place ('\r', then erase to the end: ANSI "\033[K")
-    // and ends with a newline after the last step; into a file or pipe every step is a line.
-    static void print_progress(std::FILE* out, const std::string& line, bool last) {
-        if (is_terminal(out))
-            std::fprintf(out, "\r%s\033[K%s", line.c_str(), last ? "\n" : "");
-        else
-            std::fprintf(out, "%s\n", line.c_str());
-        std::fflush(out);
-    }
-
-    static bool is_terminal(std::FILE* out) {
-#if defined(__unix__) || defined(__APPLE__)
-        return isatty(fileno(out)) != 0;
-#else
-        static_cast<void>(out);
-        return false;
-#endif
     }
 
     Transformer<T, B>& policy_;

@@ -8,8 +8,17 @@
 // up to kCpuCacheMaxBytes in all (beyond that they go back to the system). The cache is
 // process-wide, guarded by a mutex, and never destroyed (a tensor freed during static
 // destruction still finds it).
+//
+// Accounting: CpuMemory::memory_stats() gives the bytes of tensor storage allocated now and the
+// most allocated at once since reset_peak_memory() (PyTorch's torch.cuda.memory_allocated and
+// max_memory_allocated, reset_peak_memory_stats). Every block counts at its rounded size (a
+// multiple of 64, at least 64), small or cached alike: a cached block handed out again counts
+// as allocated, one given back to the cache does not (the cache's own holding is
+// CpuBlockCache::held_bytes()). The counters are process-wide atomics: with several threads
+// allocating, the peak is the largest sum any one allocation saw.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -83,19 +92,59 @@ private:
     std::size_t held_ = 0;
 };
 
+struct MemoryStats {
+    std::size_t in_use_bytes = 0;  // tensor storage allocated now
+    std::size_t peak_bytes = 0;    // the most allocated at once since the last reset
+};
+
+// The counters behind CpuMemory::memory_stats(); leaked like the cache, for the same reason.
+class CpuMemoryCounters {
+public:
+    static CpuMemoryCounters& instance() {
+        static CpuMemoryCounters* counters = new CpuMemoryCounters;
+        return *counters;
+    }
+    void allocated(std::size_t bytes) {
+        const std::size_t now = in_use_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+        std::size_t peak = peak_.load(std::memory_order_relaxed);
+        while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+        }
+    }
+    void freed(std::size_t bytes) { in_use_.fetch_sub(bytes, std::memory_order_relaxed); }
+    MemoryStats stats() const { return {in_use_.load(std::memory_order_relaxed), peak_.load(std::memory_order_relaxed)}; }
+    void reset_peak() { peak_.store(in_use_.load(std::memory_order_relaxed), std::memory_order_relaxed); }
+
+private:
+    CpuMemoryCounters() = default;
+    std::atomic<std::size_t> in_use_{0}, peak_{0};
+};
+
 struct CpuMemory {
+    // The bytes a request of n elements of T takes: rounded up to 64, at least 64.
+    template <class T>
+    static std::size_t block_bytes(std::int64_t n) {
+        const std::size_t bytes = ((static_cast<std::size_t>(n) * sizeof(T) + 63) / 64) * 64;
+        return bytes == 0 ? 64 : bytes;
+    }
     // n uninitialised elements (Tensor::zeros fills them afterwards).
     template <class T>
     static std::shared_ptr<T> allocate(std::int64_t n) {
         require(n >= 0, "Cpu::allocate: negative size ", n);
-        std::size_t bytes = ((static_cast<std::size_t>(n) * sizeof(T) + 63) / 64) * 64;
-        if (bytes == 0) bytes = 64;
+        const std::size_t bytes = block_bytes<T>(n);
         void* p = CpuBlockCache::instance().take(bytes);
-        return std::shared_ptr<T>(static_cast<T*>(p), [bytes](T* q) { CpuBlockCache::instance().give(q, bytes); });
+        CpuMemoryCounters::instance().allocated(bytes);
+        return std::shared_ptr<T>(static_cast<T*>(p), [bytes](T* q) {
+            CpuMemoryCounters::instance().freed(bytes);
+            CpuBlockCache::instance().give(q, bytes);
+        });
     }
     // Returns the blocks the allocator keeps for reuse to the system (e.g. after training, before
     // a phase that needs different sizes).
     static void release_cached_memory() { CpuBlockCache::instance().release_all(); }
+    // Tensor storage allocated now and the peak since reset_peak_memory() (see the header).
+    static MemoryStats memory_stats() { return CpuMemoryCounters::instance().stats(); }
+    // Starts a new peak from what is allocated now.
+    static void reset_peak_memory() { CpuMemoryCounters::instance().reset_peak(); }
     template <class T>
     static void copy_from_host(const T* src, T* dst, std::int64_t n) {
         if (n) std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(T));

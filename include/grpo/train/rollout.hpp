@@ -1,0 +1,203 @@
+// The rollout half of an RL step, shared by GrpoTrainer and PpoTrainer (DeepSeekMath, arXiv
+// 2402.03300, Algorithm 1 lines 5–7; InstructGPT's PPO collects its batch the same way):
+//   draw_problems       the problems of step s, from Rng(seed, stream = s)
+//   encode_prompts      question -> template -> token ids
+//   sampler_seed        the sampler's key for step s (sample_groups then draws completion j of
+//                       prompt i from Rng(key, stream = i·G + j))
+//   score_completions   every completion decoded and scored by the rule-based rewards
+//   log_rewards         the reward, accuracy and length statistics of a batch (RolloutMetrics)
+// and what both trainers print: the progress line, rewritten in place on a terminal.
+// A step s therefore depends only on (seed, s) and the model: the same seed gives the same
+// problems and the same random draws in either trainer.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>  // isatty
+#endif
+
+#include "grpo/core/rng.hpp"
+#include "grpo/core/tensor.hpp"
+#include "grpo/rl/rewards/weighted.hpp"
+#include "grpo/rl/sampler.hpp"
+#include "grpo/tasks/problem.hpp"
+#include "grpo/text/prompt_template.hpp"
+#include "grpo/text/tokenizer.hpp"
+
+namespace grpo {
+
+using ProblemSource = std::function<Problem(Rng&)>;
+
+// What both trainers log about a batch of completions and about time; each trainer's metrics
+// add their loss terms to it.
+struct RolloutMetrics {
+    std::int64_t step = 0;  // steps finished, this one included
+    double reward_mean = 0, reward_std = 0;
+    RewardBreakdown reward_component_mean, reward_component_std;  // per rule, unweighted
+    double accuracy = 0;             // share of completions whose answer is right
+    double length_mean = 0;          // completion tokens
+    std::int64_t length_max = 0;
+    double truncated_frac = 0;       // no EOS within max_new_tokens
+    std::int64_t generated_tokens = 0;
+    double tokens_per_second = 0;    // generated tokens / sampling seconds
+    double sampling_seconds = 0, scoring_seconds = 0, update_seconds = 0, step_seconds = 0;
+};
+
+// The RolloutMetrics part of a trainer's JSONL line.
+inline nlohmann::json rollout_json(const RolloutMetrics& m) {
+    auto components = [](const RewardBreakdown& r) {
+        return nlohmann::json{{"accuracy", r.accuracy}, {"format", r.format}, {"language", r.language},
+                              {"length", r.length}};
+    };
+    return {{"step", m.step},
+            {"reward_mean", m.reward_mean},
+            {"reward_std", m.reward_std},
+            {"reward_component_mean", components(m.reward_component_mean)},
+            {"reward_component_std", components(m.reward_component_std)},
+            {"accuracy", m.accuracy},
+            {"completion_length_mean", m.length_mean},
+            {"completion_length_max", m.length_max},
+            {"truncated_frac", m.truncated_frac},
+            {"generated_tokens", m.generated_tokens},
+            {"tokens_per_second", m.tokens_per_second},
+            {"sampling_seconds", m.sampling_seconds},
+            {"scoring_seconds", m.scoring_seconds},
+            {"update_seconds", m.update_seconds},
+            {"step_seconds", m.step_seconds}};
+}
+
+namespace trainer_detail {
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+// splitmix64's finaliser: a different sampler key for every (seed, step).
+inline std::uint64_t mix(std::uint64_t seed, std::uint64_t step) {
+    std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * (step + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+inline void mean_std(const std::vector<double>& x, double* mean, double* std) {
+    double s = 0, s2 = 0;
+    for (double v : x) s += v;
+    *mean = x.empty() ? 0 : s / static_cast<double>(x.size());
+    for (double v : x) s2 += (v - *mean) * (v - *mean);
+    *std = x.empty() ? 0 : std::sqrt(s2 / static_cast<double>(x.size()));  // population: a log, not an estimate
+}
+// Σ mask·x / Σ mask over two tensors of the same shape, on the host (0 for an empty mask); a
+// metric, not the autograd op masked_mean.
+template <class T, class B>
+double mean_over_mask(const Tensor<T, B>& x, const Tensor<T, B>& mask) {
+    const auto v = x.to_host(), w = mask.to_host();
+    double s = 0, n = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) s += w[i] * v[i], n += w[i];
+    return n > 0 ? s / n : 0.0;
+}
+}  // namespace trainer_detail
+
+// The problems of step s: `count` draws from Rng(seed, stream = s), the same for every run.
+inline std::vector<Problem> draw_problems(const ProblemSource& source, std::uint64_t seed, std::int64_t step,
+                                          int count) {
+    Rng rng(seed, static_cast<std::uint64_t>(step));
+    std::vector<Problem> out;
+    for (int i = 0; i < count; ++i) out.push_back(source(rng));
+    return out;
+}
+
+// One prompt per problem: the template around the question, as token ids.
+inline std::vector<std::vector<std::int32_t>> encode_prompts(const std::vector<Problem>& problems,
+                                                             const PromptTemplate& prompt_template,
+                                                             const Tokenizer& tokenizer) {
+    std::vector<std::vector<std::int32_t>> prompts;
+    for (const Problem& p : problems) prompts.push_back(tokenizer.encode(prompt_template.render(p.question)));
+    return prompts;
+}
+
+// The sampler's seed for step s (SamplingConfig::seed), fresh every step.
+inline std::uint64_t sampler_seed(std::uint64_t seed, std::int64_t step) {
+    return trainer_detail::mix(seed, static_cast<std::uint64_t>(step));
+}
+
+// Completion n answers problem n / G (Completions are grouped by prompt). Rewards never throw on
+// a completion (rl/rewards/), so one bad sample cannot lose the batch.
+inline std::vector<RewardBreakdown> score_completions(const Completions& completions,
+                                                      const std::vector<Problem>& problems,
+                                                      const Tokenizer& tokenizer, const RewardConfig& rewards) {
+    const std::size_t G = static_cast<std::size_t>(completions.group_size);
+    require(G >= 1 && completions.tokens.size() == problems.size() * G, "score_completions: ",
+            completions.tokens.size(), " completions for ", problems.size(), " problems with G = ", G,
+            ", expected problems x G");
+    std::vector<RewardBreakdown> scores;
+    for (std::size_t n = 0; n < completions.tokens.size(); ++n) {
+        const std::string text = tokenizer.decode(completions.tokens[n], true);
+        const Problem& problem = problems[n / G];
+        scores.push_back(score_completion(
+            text, [&](std::string_view c) { return accuracy_reward(c, problem.check); }, rewards,
+            static_cast<int>(completions.tokens[n].size())));
+    }
+    return scores;
+}
+
+inline std::vector<double> reward_totals(const std::vector<RewardBreakdown>& scores) {
+    std::vector<double> totals;
+    for (const RewardBreakdown& s : scores) totals.push_back(s.total);
+    return totals;
+}
+
+// Fills the reward, accuracy and length fields of `m` (population statistics over the batch).
+inline void log_rewards(const Completions& c, const std::vector<RewardBreakdown>& scores, RolloutMetrics* m) {
+    using trainer_detail::mean_std;
+    mean_std(reward_totals(scores), &m->reward_mean, &m->reward_std);
+    std::vector<double> acc, fmt, lang, len, lengths;
+    double right = 0, truncated = 0;
+    for (std::size_t n = 0; n < scores.size(); ++n) {
+        acc.push_back(scores[n].accuracy), fmt.push_back(scores[n].format);
+        lang.push_back(scores[n].language), len.push_back(scores[n].length);
+        lengths.push_back(static_cast<double>(c.tokens[n].size()));
+        m->length_max = std::max<std::int64_t>(m->length_max, static_cast<std::int64_t>(c.tokens[n].size()));
+        right += scores[n].accuracy > 0;
+        truncated += c.truncated[n];
+    }
+    mean_std(acc, &m->reward_component_mean.accuracy, &m->reward_component_std.accuracy);
+    mean_std(fmt, &m->reward_component_mean.format, &m->reward_component_std.format);
+    mean_std(lang, &m->reward_component_mean.language, &m->reward_component_std.language);
+    mean_std(len, &m->reward_component_mean.length, &m->reward_component_std.length);
+    double unused = 0;
+    mean_std(lengths, &m->length_mean, &unused);
+    m->accuracy = scores.empty() ? 0 : right / static_cast<double>(scores.size());
+    m->truncated_frac = scores.empty() ? 0 : truncated / static_cast<double>(scores.size());
+}
+
+namespace trainer_detail {
+inline bool is_terminal(std::FILE* out) {
+#if defined(__unix__) || defined(__APPLE__)
+    return isatty(fileno(out)) != 0;
+#else
+    static_cast<void>(out);
+    return false;
+#endif
+}
+}  // namespace trainer_detail
+
+// On a terminal the line is rewritten in place ('\r', then erase to the end: ANSI "\033[K")
+// and ends with a newline after the last step; into a file or pipe every step is a line.
+inline void print_progress(std::FILE* out, const std::string& line, bool last) {
+    if (trainer_detail::is_terminal(out))
+        std::fprintf(out, "\r%s\033[K%s", line.c_str(), last ? "\n" : "");
+    else
+        std::fprintf(out, "%s\n", line.c_str());
+    std::fflush(out);
+}
+
+}  // namespace grpo
