@@ -32,6 +32,7 @@
 #include "grpo/tasks/tasks.hpp"
 
 #include "grpo/rl/advantages.hpp"
+#include "grpo/rl/evaluation.hpp"
 #include "grpo/rl/grpo_loss.hpp"
 #include "grpo/rl/kl.hpp"
 #include "grpo/rl/policy_logprobs.hpp"
