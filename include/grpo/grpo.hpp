@@ -52,4 +52,5 @@
 #include "grpo/nn/moe.hpp"
 #include "grpo/nn/transformer.hpp"
 
+#include "grpo/train/synthetic_corpus.hpp"
 #include "grpo/train/token_stream.hpp"
