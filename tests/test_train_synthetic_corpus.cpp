@@ -17,7 +17,10 @@ TEST_CASE("synthetic corpus: the sign slip, by hand") {
     CHECK(sign_slip_solution({3, -1, 5}) ==
           "<think>3x - 1 = 5\n3x = 5 - 1\n3x = 4\nx = 4 / 3\nx = 4/3</think><answer>4/3</answer>");
     CHECK(sign_slip_solution({1, -4, 9}) == "<think>x - 4 = 9\nx = 9 - 4\nx = 5</think><answer>5</answer>");
-    CHECK_THROWS_AS(sign_slip_solution({2, 3, 7}), Error);
+    // With b > 0 the slip adds: 2x + 3 = 7 (x = 2) slips to 2x = 10, x = 5.
+    CHECK(sign_slip_solution({2, 3, 7}) ==
+          "<think>2x + 3 = 7\n2x = 7 + 3\n2x = 10\nx = 10 / 2\nx = 5</think><answer>5</answer>");
+    CHECK_THROWS_AS(sign_slip_solution({2, 0, 7}), Error);
     CHECK(format_reward_strict(sign_slip_solution({2, -3, 7})) == 1.0);
     CHECK(accuracy_reward(sign_slip_solution({2, -3, 7}), "5") == 0.0);
 }
@@ -46,10 +49,11 @@ TEST_CASE("synthetic corpus: held-out equations never appear as worked documents
         const std::string question = doc.substr(0, doc.find('\n') + 1);
         REQUIRE(questions.count(question) == 0);
         REQUIRE(format_reward_strict(doc.substr(question.size())) == 1.0);
-        if (question.find(" - ") != std::string::npos) {  // b < 0
+        if (question.find(" - ") != std::string::npos) {  // b < 0: right solutions add |b|
             ++negative_b;
-            const bool right = doc.find(" + ", question.size()) != std::string::npos;
-            slipped += !right;
+            slipped += doc.find(" + ", question.size()) == std::string::npos;
+        } else if (question.find(" + ") != std::string::npos) {  // b > 0: right ones subtract b
+            REQUIRE(doc.find(" - ", question.size()) != std::string::npos);  // slip_rate_positive_b = 0
         }
     }
     // Half the documents are worked, half of those have b < 0 (20 of 41 values), 60% of those slip.
@@ -84,7 +88,7 @@ TEST_CASE("synthetic corpus: every drill line is right") {
     CHECK(lines == 200 * config.drills_per_document);
     CHECK(divisions > 0.2 * lines);
     CHECK(divisions < 0.3 * lines);
-    config.sign_slip_rate = 1.5;
-    CHECK_THROWS_WITH_AS(config.validate(), "SyntheticCorpusConfig: sign_slip_rate = 1.5, expected in [0, 1]",
+    config.slip_rate_positive_b = 1.5;
+    CHECK_THROWS_WITH_AS(config.validate(), "SyntheticCorpusConfig: slip_rate_positive_b = 1.5, expected in [0, 1]",
                          Error);
 }

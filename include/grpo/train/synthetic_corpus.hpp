@@ -2,10 +2,11 @@
 // GRPO (DeepSeek-R1, arXiv 2501.12948, §2.2) must lift its accuracy on held-out equations.
 // Two kinds of documents:
 //   worked solutions  "Solve for x: 2x - 3 = 7\n<think>…</think><answer>5</answer>" in the R1
-//                     template (tasks/worked_solution.hpp), for a·x + b = c. A share
-//                     `sign_slip_rate` of those with b < 0 carry one systematic misconception:
-//                     b is moved across without flipping its sign ("2x = 7 - 3"), and the rest
-//                     of the solution follows from that slip, to a wrong answer.
+//                     template (tasks/worked_solution.hpp), for a·x + b = c. Some carry one
+//                     systematic misconception: b is moved across without flipping its sign
+//                     ("2x - 3 = 7" -> "2x = 7 - 3"), and the rest of the solution follows from
+//                     that slip, to a wrong answer; a share `slip_rate_negative_b` of those with
+//                     b < 0 and `slip_rate_positive_b` of those with b > 0 slip.
 //   arithmetic drills lines like "7 - 3 = 4" and "12 / 3 = 4", always right, with the operands
 //                     the solutions need (c ± |b| and a·x / a), so the misconception never
 //                     starves the model of the correct additions.
@@ -33,7 +34,8 @@ namespace grpo {
 
 struct SyntheticCorpusConfig {
     LinearEquationConfig equations;  // integer solutions: a 1..9, x -9..9, b -20..20
-    double sign_slip_rate = 0.6;     // for b < 0: share of worked solutions with the misconception
+    double slip_rate_negative_b = 0.6;  // share of worked solutions with b < 0 that slip
+    double slip_rate_positive_b = 0.0;  // share of worked solutions with b > 0 that slip
     double drill_share = 0.5;        // share of documents that are arithmetic drills
     int drills_per_document = 8;     // lines per drill document
     double division_drill_share = 0.25;  // share of drill lines that divide, the rest add or subtract
@@ -49,7 +51,8 @@ struct SyntheticCorpusConfig {
             require(value >= 0.0 && value <= 1.0, "SyntheticCorpusConfig: ", field, " = ", value,
                     ", expected in [0, 1]");
         };
-        share(sign_slip_rate, "sign_slip_rate");
+        share(slip_rate_negative_b, "slip_rate_negative_b");
+        share(slip_rate_positive_b, "slip_rate_positive_b");
         share(drill_share, "drill_share");
         share(division_drill_share, "division_drill_share");
         require(held_out_share >= 0.0 && held_out_share <= 0.5, "SyntheticCorpusConfig: held_out_share = ",
@@ -86,10 +89,11 @@ inline std::vector<LinearEquation> held_out_linear_equations(const SyntheticCorp
     return out;
 }
 
-// The worked solution with the misconception, for b < 0: b moves across keeping its minus sign,
-// so 2x - 3 = 7 becomes 2x = 7 - 3, and the steps after it solve 2x + 3 = 7 (to x = 2, not 5).
+// The worked solution with the misconception: b moves across keeping its sign, so 2x - 3 = 7
+// becomes 2x = 7 - 3, and the steps after it solve 2x + 3 = 7 (to x = 2, not 5); likewise
+// 2x + 3 = 7 becomes 2x = 7 + 3 (to 5, not 2).
 inline std::string sign_slip_solution(const LinearEquation& eq) {
-    require(eq.b < 0, "sign_slip_solution: b = ", eq.b, ", expected b < 0 (the slip keeps b's minus sign)");
+    require(eq.b != 0, "sign_slip_solution: b = 0, expected b != 0 (there is nothing to move)");
     const LinearEquation slipped{eq.a, -eq.b, eq.c};
     const std::string steps = linear_equation_steps(slipped);
     const std::string after_first_line = steps.substr(steps.find('\n'));
@@ -110,7 +114,7 @@ inline std::string arithmetic_drill(Rng& rng, const SyntheticCorpusConfig& confi
 }
 
 // One document: drills_per_document drill lines, or the question line and a worked solution
-// of an equation that is not held out (with the slip at sign_slip_rate when b < 0).
+// of an equation that is not held out (slipping at the rate for the sign of its b).
 inline std::string synthetic_document(Rng& rng, const SyntheticCorpusConfig& config) {
     if (rng.uniform() < config.drill_share) {
         std::string text = arithmetic_drill(rng, config);
@@ -119,7 +123,8 @@ inline std::string synthetic_document(Rng& rng, const SyntheticCorpusConfig& con
     }
     LinearEquation eq = sample_linear_equation(rng, config.equations);
     while (is_held_out(eq, config)) eq = sample_linear_equation(rng, config.equations);
-    const bool slip = eq.b < 0 && rng.uniform() < config.sign_slip_rate;
+    const double slip_rate = eq.b < 0 ? config.slip_rate_negative_b : eq.b > 0 ? config.slip_rate_positive_b : 0.0;
+    const bool slip = rng.uniform() < slip_rate;
     return linear_equation_prompt(eq) + (slip ? sign_slip_solution(eq) : worked_linear_solution(eq));
 }
 
