@@ -143,10 +143,14 @@ int main(int argc, char** argv) {
     const double tokens = static_cast<double>(steps) * batch * seq;
     // Wall time depends on what else the machine runs; CPU time (all threads) less so.
     if (steps > 0)
-        std::printf("pretraining: %d steps x %d x %d = %.2fM tokens in %.1f min wall, %.1f min CPU (%.0f tokens/s wall)\n",
+        std::printf("pretraining: %d steps x %d x %d = %.2fM tokens in %.1f min wall, %.1f min CPU "
+                    "(%.0f tokens/s wall)\n",
                     steps, batch, seq, tokens / 1e6, train_s / 60, train_cpu_s / 60, tokens / train_s);
     if (!f.s("out").empty()) {
-        grpo::save_checkpoint(model, f.s("out"), {{"grpo.corpus.slip_neg", f.s("slip_neg")}, {"grpo.corpus.slip_pos", f.s("slip_pos")}, {"grpo.corpus.drills", f.s("drills")}});
+        grpo::save_checkpoint(model, f.s("out"),
+                              {{"grpo.corpus.slip_neg", f.s("slip_neg")},
+                               {"grpo.corpus.slip_pos", f.s("slip_pos")},
+                               {"grpo.corpus.drills", f.s("drills")}});
         std::printf("saved %s\n", f.s("out").c_str());
     }
 

@@ -67,8 +67,10 @@ struct SyntheticCorpusConfig {
 inline bool is_held_out(const LinearEquation& eq, const SyntheticCorpusConfig& config) {
     const auto lo = [](std::uint64_t v) { return static_cast<std::uint32_t>(v); };
     const auto hi = [](std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); };
-    const auto c = static_cast<std::uint64_t>(eq.c);  // a and b fit 32 bits (|bound| <= 10^6), c may not
-    const PhiloxCounter counter{{lo(static_cast<std::uint64_t>(eq.a)), lo(static_cast<std::uint64_t>(eq.b)), lo(c), hi(c)}};
+    // a and b fit 32 bits (|bound| <= 10^6); c = a·x + b may not.
+    const auto a = static_cast<std::uint64_t>(eq.a), b = static_cast<std::uint64_t>(eq.b);
+    const auto c = static_cast<std::uint64_t>(eq.c);
+    const PhiloxCounter counter{{lo(a), lo(b), lo(c), hi(c)}};
     const PhiloxKey key{{lo(config.split_seed), hi(config.split_seed)}};
     return philox4x32_10(counter, key)[0] * 0x1.0p-32 < config.held_out_share;
 }
