@@ -32,6 +32,7 @@
 #include "grpo/tasks/tasks.hpp"
 
 #include "grpo/rl/advantages.hpp"
+#include "grpo/rl/evaluation.hpp"
 #include "grpo/rl/grpo_loss.hpp"
 #include "grpo/rl/kl.hpp"
 #include "grpo/rl/policy_logprobs.hpp"
@@ -56,4 +57,5 @@
 #include "grpo/train/grpo_trainer.hpp"
 #include "grpo/train/ppo_trainer.hpp"
 #include "grpo/train/rollout.hpp"
+#include "grpo/train/synthetic_corpus.hpp"
 #include "grpo/train/token_stream.hpp"

@@ -1,0 +1,143 @@
+// A synthetic pretraining corpus for the R1-Zero demo: the "base model" is pretrained on it, then
+// GRPO (DeepSeek-R1, arXiv 2501.12948, §2.2) must lift its accuracy on held-out equations.
+// Two kinds of documents:
+//   worked solutions  "Solve for x: 2x - 3 = 7\n<think>…</think><answer>5</answer>" in the R1
+//                     template (tasks/worked_solution.hpp), for a·x + b = c. Some carry one
+//                     systematic misconception: b is moved across without flipping its sign
+//                     ("2x - 3 = 7" -> "2x = 7 - 3"), and the rest of the solution follows from
+//                     that slip, to a wrong answer; a share `slip_rate_negative_b` of those with
+//                     b < 0 and `slip_rate_positive_b` of those with b > 0 slip.
+//   arithmetic drills lines like "7 - 3 = 4" and "12 / 3 = 4", always right, with the operands
+//                     the solutions need (c ± |b| and a·x / a), so the misconception never
+//                     starves the model of the correct additions.
+// Why a systematic slip and not random ones: a base model that has learnt both moves, the
+// wrong one more often, answers b < 0 wrongly when greedy but rightly in some samples, which is
+// exactly what RL can amplify; random arithmetic slips would instead cap what RL can reach.
+// Held-out split: an equation is held out when a Philox hash of (a, b, c) under `split_seed`
+// falls below `held_out_share`; held-out equations never become worked documents, so an
+// evaluation on them measures generalisation, not recall.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "grpo/core/error.hpp"
+#include "grpo/core/philox.hpp"
+#include "grpo/core/rng.hpp"
+#include "grpo/tasks/linear_equation.hpp"
+#include "grpo/tasks/worked_solution.hpp"
+#include "grpo/text/tokenizer.hpp"
+#include "grpo/train/token_stream.hpp"
+
+namespace grpo {
+
+struct SyntheticCorpusConfig {
+    LinearEquationConfig equations;  // integer solutions: a 1..9, x -9..9, b -20..20
+    double slip_rate_negative_b = 0.6;  // share of worked solutions with b < 0 that slip
+    double slip_rate_positive_b = 0.0;  // share of worked solutions with b > 0 that slip
+    double drill_share = 0.5;        // share of documents that are arithmetic drills
+    int drills_per_document = 8;     // lines per drill document
+    double division_drill_share = 0.25;  // share of drill lines that divide, the rest add or subtract
+    double held_out_share = 0.1;     // share of all equations kept out of the corpus
+    std::uint64_t split_seed = 0;    // the hash key of the held-out split
+
+    // Throws naming the first offending field.
+    void validate() const {
+        grpo::validate(equations);
+        require(!equations.rational_solution, "SyntheticCorpusConfig: equations.rational_solution is set; "
+                "the corpus writes integer-solution equations only");
+        const auto share = [](double value, const char* field) {
+            require(value >= 0.0 && value <= 1.0, "SyntheticCorpusConfig: ", field, " = ", value,
+                    ", expected in [0, 1]");
+        };
+        share(slip_rate_negative_b, "slip_rate_negative_b");
+        share(slip_rate_positive_b, "slip_rate_positive_b");
+        share(drill_share, "drill_share");
+        share(division_drill_share, "division_drill_share");
+        require(held_out_share >= 0.0 && held_out_share <= 0.5, "SyntheticCorpusConfig: held_out_share = ",
+                held_out_share, ", expected in [0, 0.5] (worked documents are drawn by rejection)");
+        require(drills_per_document >= 1, "SyntheticCorpusConfig: drills_per_document = ", drills_per_document,
+                ", expected >= 1");
+    }
+};
+
+// Whether a·x + b = c is held out: the first Philox word of (a, b, c) keyed by split_seed,
+// as a fraction of 2^32, is below held_out_share.
+inline bool is_held_out(const LinearEquation& eq, const SyntheticCorpusConfig& config) {
+    const auto lo = [](std::uint64_t v) { return static_cast<std::uint32_t>(v); };
+    const auto hi = [](std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); };
+    // a and b fit 32 bits (|bound| <= 10^6); c = a·x + b may not.
+    const auto a = static_cast<std::uint64_t>(eq.a), b = static_cast<std::uint64_t>(eq.b);
+    const auto c = static_cast<std::uint64_t>(eq.c);
+    const PhiloxCounter counter{{lo(a), lo(b), lo(c), hi(c)}};
+    const PhiloxKey key{{lo(config.split_seed), hi(config.split_seed)}};
+    return philox4x32_10(counter, key)[0] * 0x1.0p-32 < config.held_out_share;
+}
+
+// Every held-out equation of the configured ranges, in order of a, then x, then b.
+inline std::vector<LinearEquation> held_out_linear_equations(const SyntheticCorpusConfig& config) {
+    config.validate();
+    const LinearEquationConfig& r = config.equations;
+    std::vector<LinearEquation> out;
+    for (std::int64_t a = r.a_min; a <= r.a_max; ++a) {
+        if (a == 0) continue;
+        for (std::int64_t x = r.x_min; x <= r.x_max; ++x)
+            for (std::int64_t b = r.b_min; b <= r.b_max; ++b) {
+                const LinearEquation eq{a, b, a * x + b};
+                if (is_held_out(eq, config)) out.push_back(eq);
+            }
+    }
+    return out;
+}
+
+// The worked solution with the misconception: b moves across keeping its sign, so 2x - 3 = 7
+// becomes 2x = 7 - 3, and the steps after it solve 2x + 3 = 7 (to x = 2, not 5); likewise
+// 2x + 3 = 7 becomes 2x = 7 + 3 (to 5, not 2).
+inline std::string sign_slip_solution(const LinearEquation& eq) {
+    require(eq.b != 0, "sign_slip_solution: b = 0, expected b != 0 (there is nothing to move)");
+    const LinearEquation slipped{eq.a, -eq.b, eq.c};
+    const std::string steps = linear_equation_steps(slipped);
+    const std::string after_first_line = steps.substr(steps.find('\n'));
+    return "<think>" + render_linear_equation(eq) + after_first_line + "</think><answer>" +
+           slipped.solution().to_string() + "</answer>";
+}
+
+// One drill line with operands a worked solution needs: "c + m = r" / "c - m = r" with m = |b|,
+// or "n / a = x" with n = a·x.
+inline std::string arithmetic_drill(Rng& rng, const SyntheticCorpusConfig& config) {
+    const LinearEquation eq = sample_linear_equation(rng, config.equations);
+    const std::int64_t x = (eq.c - eq.b) / eq.a;  // exact: the solutions are integers
+    if (rng.uniform() < config.division_drill_share)
+        return std::to_string(eq.a * x) + " / " + std::to_string(eq.a) + " = " + std::to_string(x);
+    const std::int64_t m = eq.b < 0 ? -eq.b : eq.b;
+    if (rng.uniform() < 0.5) return std::to_string(eq.c) + " + " + std::to_string(m) + " = " + std::to_string(eq.c + m);
+    return std::to_string(eq.c) + " - " + std::to_string(m) + " = " + std::to_string(eq.c - m);
+}
+
+// One document: drills_per_document drill lines, or the question line and a worked solution
+// of an equation that is not held out (slipping at the rate for the sign of its b).
+inline std::string synthetic_document(Rng& rng, const SyntheticCorpusConfig& config) {
+    if (rng.uniform() < config.drill_share) {
+        std::string text = arithmetic_drill(rng, config);
+        for (int i = 1; i < config.drills_per_document; ++i) text += "\n" + arithmetic_drill(rng, config);
+        return text;
+    }
+    LinearEquation eq = sample_linear_equation(rng, config.equations);
+    while (is_held_out(eq, config)) eq = sample_linear_equation(rng, config.equations);
+    const double slip_rate = eq.b < 0 ? config.slip_rate_negative_b : eq.b > 0 ? config.slip_rate_positive_b : 0.0;
+    const bool slip = rng.uniform() < slip_rate;
+    return linear_equation_prompt(eq) + (slip ? sign_slip_solution(eq) : worked_linear_solution(eq));
+}
+
+// `documents` synthetic documents, tokenized into one stream (each ends in <eos>).
+inline TokenStream synthetic_token_stream(const Tokenizer& tok, Rng& rng, const SyntheticCorpusConfig& config,
+                                          std::int64_t documents) {
+    config.validate();
+    require(documents >= 1, "synthetic_token_stream: documents = ", documents, ", expected >= 1");
+    TokenStream stream;
+    for (std::int64_t i = 0; i < documents; ++i) stream.add_document(tok, synthetic_document(rng, config));
+    return stream;
+}
+
+}  // namespace grpo

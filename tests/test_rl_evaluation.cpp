@@ -1,0 +1,174 @@
+#include <doctest/doctest.h>
+
+#include <grpo/grpo.hpp>
+#include <grpo/rl/evaluation.hpp>
+#include <string>
+#include <vector>
+
+using namespace grpo;
+
+TEST_CASE("evaluation: pass at k by the unbiased estimator, values by hand") {
+    // n = 4, c = 1, k = 2: 1 - C(3, 2)/C(4, 2) = 1 - 3/6.
+    CHECK(pass_at_k(4, 1, 2) == doctest::Approx(0.5).epsilon(1e-15));
+    // n = 5, c = 2, k = 2: 1 - C(3, 2)/C(5, 2) = 1 - 3/10.
+    CHECK(pass_at_k(5, 2, 2) == doctest::Approx(0.7).epsilon(1e-15));
+    // k = 1 is the plain share c/n.
+    CHECK(pass_at_k(10, 3, 1) == doctest::Approx(0.3).epsilon(1e-15));
+    // n = 4, c = 2, k = 4: every draw takes all four, so a right one is always in.
+    CHECK(pass_at_k(4, 2, 4) == 1.0);
+    for (int k = 1; k <= 5; ++k) {
+        CHECK(pass_at_k(5, 0, k) == 0.0);  // nothing right: never
+        CHECK(pass_at_k(5, 5, k) == 1.0);  // everything right: always
+    }
+    CHECK_THROWS_AS(pass_at_k(4, 1, 5), Error);  // k > n
+    CHECK_THROWS_AS(pass_at_k(4, 5, 2), Error);  // c > n
+    CHECK_THROWS_AS(pass_at_k(4, 1, 0), Error);
+}
+
+TEST_CASE("evaluation: the majority answer compares numbers exactly") {
+    // 3.5, 7/2 and x = 3.50 are one answer with three votes; 4 has one; no answer does not vote.
+    const std::vector<std::string> votes = {"<think>w</think><answer>4</answer>",
+                                            "<think>w</think><answer>3.5</answer>", "<answer>7/2</answer>",
+                                            "no answer here", "<answer>x = 3.50</answer>"};
+    const auto winner = majority_answer(votes);
+    REQUIRE(winner.has_value());
+    CHECK(*winner == "3.5");  // as the first of its voters wrote it
+    CHECK(*vote_key("<answer>x = 3.50</answer>") == "7/2");
+    CHECK(!vote_key("no answer here").has_value());
+    CHECK(!majority_answer({"none", "<answer> </answer>"}).has_value());
+}
+
+TEST_CASE("evaluation: a tied vote goes to the answer voted for first") {
+    // 2 (samples 0 and 3) and 3 (samples 1 and 2) have two votes each.
+    CHECK(*majority_answer({"<answer>2</answer>", "<answer>3</answer>", "so it is 3", "<answer>2.0</answer>"}) == "2");
+    CHECK(*majority_answer({"<answer>3</answer>", "<answer>2</answer>", "<answer>2.0</answer>", "so it is 3"}) == "3");
+}
+
+TEST_CASE("evaluation: one problem scored and two summarised, by hand") {
+    const Problem half = make_linear_equation_problem({2, 3, 10});  // x = 7/2
+    const std::vector<std::string> samples = {
+        "<think>w</think><answer>3.5</answer>",  // right, well formed
+        "<answer>4</answer>",                    // wrong, no think block
+        "<think>w</think><answer>4</answer>",    // wrong, well formed
+        "<think>w</think> x = 3.5",              // right (last number), no answer block
+    };
+    ProblemEval a = score_problem(half, "<think>2x = 7</think><answer>7/2</answer>", samples);
+    CHECK(a.greedy_correct);
+    CHECK(a.greedy_well_formed);
+    CHECK(a.samples_correct == 2);
+    CHECK(a.samples_well_formed == 2);
+    CHECK(a.consensus_correct);  // 7/2 and 4 tie 2 : 2, and 7/2 was voted first
+    a.greedy_tokens = 10;
+    a.sample_tokens = 40;
+
+    ProblemEval b;  // greedy wrong, 0 of 4 right, everything well formed, one sample truncated
+    b.greedy_well_formed = true;
+    b.samples_well_formed = 4;
+    b.greedy_tokens = 20;
+    b.sample_tokens = 60;
+    b.samples_truncated = 1;
+
+    const EvalReport r = summarize_evaluation({a, b}, 4, {1, 2, 4});
+    CHECK(r.problems == 2);
+    CHECK(r.greedy_pass_at_1 == doctest::Approx(0.5));
+    CHECK(r.sampled_pass_at_1 == doctest::Approx(0.25));  // (2/4 + 0/4) / 2
+    CHECK(r.pass_at(1) == doctest::Approx(0.25));
+    CHECK(r.pass_at(2) == doctest::Approx(5.0 / 12));     // (1 - C(2,2)/C(4,2) + 0) / 2 = (5/6) / 2
+    CHECK(r.pass_at(4) == doctest::Approx(0.5));
+    CHECK(r.cons_at_k == doctest::Approx(0.5));
+    CHECK(r.greedy_format_rate == doctest::Approx(1.0));
+    CHECK(r.sampled_format_rate == doctest::Approx(0.75));  // (2/4 + 4/4) / 2
+    CHECK(r.greedy_mean_tokens == doctest::Approx(15.0));
+    CHECK(r.sampled_mean_tokens == doctest::Approx(12.5));  // (40/4 + 60/4) / 2
+    CHECK(r.sampled_truncated_rate == doctest::Approx(0.125));
+    CHECK_THROWS_AS(r.pass_at(3), Error);
+}
+
+TEST_CASE("evaluation: bad configs throw naming the field") {
+    EvalConfig c;
+    c.samples = 4;
+    c.pass_ks = {8};
+    CHECK_THROWS_WITH_AS(c.validate(), "EvalConfig: pass_ks holds 8, expected 1..samples (4)", Error);
+    c.pass_ks = {};
+    c.prompts_per_call = 0;
+    CHECK_THROWS_AS(c.validate(), Error);
+}
+
+namespace {
+
+// A small MoE model taught one completion by heart: after "Q\n" it writes
+// <think> w </think> <answer> 1 </answer> <eos>, 7 tokens.
+Transformer<float, Cpu> model_that_answers_one(const Tokenizer& tok) {
+    TransformerConfig c;
+    c.vocab_size = tok.vocab_size();
+    c.d_model = 32;
+    c.n_layers = 2;
+    c.n_heads = 2;
+    c.head_dim = 16;
+    c.n_dense_layers = 1;
+    c.dense_hidden = 64;
+    c.n_routed_experts = 4;
+    c.experts_per_token = 2;
+    c.expert_hidden = 32;
+    c.max_seq_len = 32;
+    Rng init(5), batches(6);
+    Transformer<float, Cpu> model(c, init);
+    TokenStream stream;
+    for (int i = 0; i < 50; ++i) stream.add_document(tok, "Q\n<think>w</think><answer>1</answer>");
+    AdamW<float, Cpu> opt(model.params(), {1e-2, 0.9, 0.95, 1e-8, 0.0});
+    for (int step = 0; step < 150; ++step) {
+        const auto [ids, targets] = stream.sample_batch<Cpu>(batches, 8, 16);
+        Tape tape;
+        const auto loss = model.loss(&tape, ids, targets);
+        opt.zero_grad();
+        tape.backward(loss);
+        opt.step();
+    }
+    return model;
+}
+
+Problem answer_is(const char* answer) {
+    return {"Q", answer, [answer](std::string_view candidate) { return candidate == answer; }};
+}
+
+}  // namespace
+
+TEST_CASE("evaluation: end to end on a model that always answers 1") {
+    const Tokenizer tok = Tokenizer::ascii();
+    auto model = model_that_answers_one(tok);
+    const std::vector<Problem> problems = {answer_is("1"), answer_is("2"), answer_is("1")};
+    const auto prompt_of = [](const Problem& p) { return p.question + "\n"; };
+
+    EvalConfig config;
+    config.samples = 4;
+    config.temperature = 0.0;  // the samples are greedy too
+    config.max_new_tokens = 12;
+    config.prompts_per_call = 2;  // two calls: problems {0, 1} and {2}
+    config.pass_ks = {1, 4};
+    const EvalReport r = evaluate(model, tok, problems, prompt_of, config);
+    REQUIRE(r.problems == 3);
+    CHECK(r.per_problem[0].greedy_completion == "<think>w</think><answer>1</answer>");
+    CHECK(r.greedy_pass_at_1 == doctest::Approx(2.0 / 3));
+    CHECK(r.sampled_pass_at_1 == doctest::Approx(2.0 / 3));  // greedy samples: the same
+    CHECK(r.pass_at(4) == doctest::Approx(2.0 / 3));
+    CHECK(r.cons_at_k == doctest::Approx(2.0 / 3));
+    CHECK(r.greedy_format_rate == 1.0);
+    CHECK(r.sampled_format_rate == 1.0);
+    CHECK(r.greedy_mean_tokens == 7.0);
+    CHECK(r.sampled_mean_tokens == 7.0);
+    CHECK(r.sampled_truncated_rate == 0.0);
+
+    // Sampling at temperature 1: the same call gives the same report, and the template overload
+    // is the same prompt.
+    config.temperature = 1.0;
+    config.top_p = 1.0;
+    config.seed = 11;
+    const EvalReport s1 = evaluate(model, tok, problems, prompt_of, config);
+    const EvalReport s2 = evaluate(model, tok, problems, PromptTemplate{"", "\n"}, config);
+    for (int i = 0; i < 3; ++i) {
+        CHECK(s1.per_problem[i].samples_correct == s2.per_problem[i].samples_correct);
+        CHECK(s1.per_problem[i].sample_tokens == s2.per_problem[i].sample_tokens);
+    }
+    CHECK(s1.sampled_pass_at_1 == s2.sampled_pass_at_1);
+    CHECK(s1.greedy_pass_at_1 == r.greedy_pass_at_1);  // greedy does not depend on the seed
+}
