@@ -9,6 +9,9 @@ build=${1:-build}
 for dir in examples/[0-9][0-9]_*/; do
   name=$(basename "$dir")
   [ -f "$dir/expected_output.txt" ] || [ -f "$dir/main.cpp" ] || continue
-  "$build/examples/$name" > "$dir/expected_output.txt"
+  args=""
+  [ -f "$dir/ctest_args.txt" ] && args=$(cat "$dir/ctest_args.txt")
+  # shellcheck disable=SC2086  # the arguments are words
+  (cd "$build/examples" && "./$name" $args) > "$dir/expected_output.txt"
   echo "updated $dir/expected_output.txt"
 done
