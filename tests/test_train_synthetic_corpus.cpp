@@ -27,6 +27,8 @@ TEST_CASE("synthetic corpus: the sign slip, by hand") {
 
 TEST_CASE("synthetic corpus: held-out equations never appear as worked documents") {
     SyntheticCorpusConfig config;
+    config.slip_rate_negative_b = 0.6;
+    config.slip_rate_positive_b = 0.0;
     const auto held_out = held_out_linear_equations(config);
     // 9 · 19 · 41 = 7011 equations, a tenth held out in expectation (binomial sd ~25).
     CHECK(held_out.size() > 600);

@@ -3,9 +3,13 @@
 // equations what GRPO would start from: greedy pass@1 (want <= 50%) and pass@16 (want >= 97%),
 // with rl/evaluation.hpp. Every setting is a --name=value flag; the defaults are the best run.
 //
-//   g++ -std=c++17 -O3 -march=native -DNDEBUG -I include -I /usr/include/eigen3
+//   g++ -std=c++17 -O3 -march=native -DNDEBUG -fopenmp -I include -I /usr/include/eigen3
 //       examples/06_r1_zero/pretrain_probe.cpp -o /tmp/pretrain_probe  (one line)
-//   nice /tmp/pretrain_probe --steps=3000 --out=/tmp/base.safetensors
+//   nice /tmp/pretrain_probe --threads=2 --out=/tmp/base.safetensors
+// Measured with those defaults (2 threads, 2-core machine, 2026-11-23): 13.8M tokens in 8.5 min,
+// held-out greedy pass@1 0.026, pass@16 0.996 (T 1), strict format 1.000.
+// Why the slip on both signs of b: with it only for b < 0 (--slip_pos=0) greedy stays at ~52%,
+// the share of held-out problems with b >= 0, however good the arithmetic.
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -28,10 +32,10 @@ struct Flags {
         {"d_model", "64"}, {"layers", "3"}, {"heads", "4"}, {"experts", "8"}, {"expert_hidden", "64"},
         {"dense_hidden", "128"}, {"init_std", "0.02"},
         // pretraining
-        {"steps", "3000"}, {"batch", "16"}, {"seq", "96"}, {"lr", "3e-3"}, {"min_lr", "3e-4"},
+        {"steps", "9000"}, {"batch", "16"}, {"seq", "96"}, {"lr", "3e-3"}, {"min_lr", "3e-4"},
         {"warmup", "100"}, {"weight_decay", "0.0"}, {"threads", "1"}, {"seed", "1"}, {"log_every", "250"},
         // corpus
-        {"slip_neg", "0.6"}, {"slip_pos", "0.0"}, {"drills", "0.5"}, {"documents", "100000"},
+        {"slip_neg", "0.65"}, {"slip_pos", "0.65"}, {"drills", "0.5"}, {"documents", "100000"},
         // evaluation
         {"eval", "500"}, {"samples", "16"}, {"temperature", "1.0"}, {"top_p", "1.0"}, {"max_new", "72"},
         {"out", ""}, {"load", ""}};  // --load=FILE: evaluate a saved model, no pretraining

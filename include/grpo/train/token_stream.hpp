@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "grpo/autograd/vocab.hpp"  // Ids
 #include "grpo/core/error.hpp"
 #include "grpo/core/rng.hpp"
 #include "grpo/core/tensor.hpp"
