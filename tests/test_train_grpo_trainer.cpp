@@ -7,20 +7,17 @@
 #include <string>
 #include <vector>
 
-#include "test_support.hpp"
+#include "trainer_support.hpp"
 
 using namespace grpo;
+using grpo_test::any_number_is_right;
+using grpo_test::linear;
+using grpo_test::trainer_model_config;
 
 namespace {
 
 using Model = Transformer<float, Cpu>;
 using Trainer = GrpoTrainer<float, Cpu>;
-
-TransformerConfig trainer_model_config() {
-    TransformerConfig c = grpo_test::tiny_moe_config(40);
-    c.vocab_size = Tokenizer::ascii().vocab_size();
-    return c;
-}
 
 GrpoTrainerConfig small_trainer_config() {
     GrpoTrainerConfig c;
@@ -31,16 +28,6 @@ GrpoTrainerConfig small_trainer_config() {
     c.mu = 2;
     c.seed = 11;
     return c;
-}
-
-Problem linear(Rng& rng) { return generate_linear_equation(rng); }
-
-// A random tiny model almost never solves an equation, so its groups carry no signal. Calling
-// any number right gives signal: about half of 8 random characters contain a digit.
-Problem any_number_is_right(Rng& rng) {
-    Problem p = generate_linear_equation(rng);
-    p.check = [](std::string_view) { return true; };
-    return p;
 }
 
 std::vector<std::vector<float>> weights(const Model& model) {

@@ -6,20 +6,17 @@
 #include <string>
 #include <vector>
 
-#include "test_support.hpp"
+#include "trainer_support.hpp"
 
 using namespace grpo;
+using grpo_test::any_number_is_right;
+using grpo_test::linear;
+using grpo_test::trainer_model_config;
 
 namespace {
 
 using Model = Transformer<float, Cpu>;
 using Trainer = PpoTrainer<float, Cpu>;
-
-TransformerConfig trainer_model_config() {
-    TransformerConfig c = grpo_test::tiny_moe_config(40);
-    c.vocab_size = Tokenizer::ascii().vocab_size();
-    return c;
-}
 
 PpoTrainerConfig small_trainer_config() {
     PpoTrainerConfig c;
@@ -30,16 +27,6 @@ PpoTrainerConfig small_trainer_config() {
     c.ppo_epochs = 2;
     c.seed = 11;
     return c;
-}
-
-Problem linear(Rng& rng) { return generate_linear_equation(rng); }
-
-// As in test_train_grpo_trainer.cpp: a random tiny model almost never solves an equation, so
-// calling any number right is what gives the rewards a spread.
-Problem any_number_is_right(Rng& rng) {
-    Problem p = generate_linear_equation(rng);
-    p.check = [](std::string_view) { return true; };
-    return p;
 }
 
 std::vector<std::vector<float>> weights(const std::vector<Var<float, Cpu>>& params) {
