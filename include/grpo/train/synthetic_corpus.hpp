@@ -13,11 +13,13 @@
 // Why a systematic slip and not random ones: a base model that has learnt both moves, the
 // wrong one more often, answers b < 0 wrongly when greedy but rightly in some samples, which is
 // exactly what RL can amplify; random arithmetic slips would instead cap what RL can reach.
-// The default slips on both signs of b at 0.65: a 0.3M-parameter MoE pretrained on 13.8M tokens
-// then answers 2.6% of held-out equations greedily and 99.6% within 16 samples
-// (examples/06_r1_zero/pretrain_probe.cpp). A slip for b < 0 alone leaves greedy at ~52%, the
-// share with b >= 0; rates near 0.5 are not learnt as a systematic choice (greedy then follows
-// whichever sign the model happens to favour).
+// Why the slip is for b < 0 only (default 0.7): GRPO rewards answers, not steps, so a slip on
+// both signs of b opens a shortcut, two wrongs that make a right: miscopy the equation's sign
+// ("4x - 7 = 9" as "4x + 7 = 9"), then slip ("4x = 9 - 7"). Measured with both signs at 0.65:
+// the base answers 2.6% greedily (pass@16 99.6%), and GRPO stalls at 50% held-out greedy for
+// 600 steps, its samples miscopying as often as solving. With the slip on b < 0 only, a miscopy
+// lands in the b > 0 context, where the base never slips, and earns nothing; the cost is a base
+// that already solves the b >= 0 half (greedy ~52%).
 // Held-out split: an equation is held out when a Philox hash of (a, b, c) under `split_seed`
 // falls below `held_out_share`; held-out equations never become worked documents, so an
 // evaluation on them measures generalisation, not recall.
@@ -39,8 +41,8 @@ namespace grpo {
 
 struct SyntheticCorpusConfig {
     LinearEquationConfig equations;  // integer solutions: a 1..9, x -9..9, b -20..20
-    double slip_rate_negative_b = 0.65;  // share of worked solutions with b < 0 that slip
-    double slip_rate_positive_b = 0.65;  // share of worked solutions with b > 0 that slip
+    double slip_rate_negative_b = 0.7;  // share of worked solutions with b < 0 that slip
+    double slip_rate_positive_b = 0.0;  // share of worked solutions with b > 0 that slip
     double drill_share = 0.5;        // share of documents that are arithmetic drills
     int drills_per_document = 8;     // lines per drill document
     double division_drill_share = 0.25;  // share of drill lines that divide, the rest add or subtract
