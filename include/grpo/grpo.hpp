@@ -57,5 +57,6 @@
 #include "grpo/train/grpo_trainer.hpp"
 #include "grpo/train/ppo_trainer.hpp"
 #include "grpo/train/rollout.hpp"
+#include "grpo/train/sft.hpp"
 #include "grpo/train/synthetic_corpus.hpp"
 #include "grpo/train/token_stream.hpp"
