@@ -150,8 +150,10 @@ private:
                 order_.resize(data_.size());
                 for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
                 Rng rng(config_.seed, epoch_++);
-                for (std::size_t i = order_.size() - 1; i > 0; --i)
-                    std::swap(order_[i], order_[static_cast<std::size_t>(rng.uniform_int(0, static_cast<std::int64_t>(i)))]);
+                for (std::size_t i = order_.size() - 1; i > 0; --i) {
+                    const auto j = rng.uniform_int(0, static_cast<std::int64_t>(i));
+                    std::swap(order_[i], order_[static_cast<std::size_t>(j)]);
+                }
                 cursor_ = 0;
             }
             out.push_back(data_[order_[cursor_++]]);
