@@ -126,27 +126,24 @@ double pretrain_or_load(Model& model, const Plan& plan, const grpo::Tokenizer& t
         }
         std::fprintf(stderr, "base: %s was pretrained under another plan; pretraining again\n", path.c_str());
     }
-    grpo::Rng data_rng(1001), batch_rng(1002);
+    grpo::Rng data_rng(1001);
     const grpo::TokenStream stream = grpo::synthetic_token_stream(tok, data_rng, corpus, plan.documents);
-    grpo::AdamW<float, grpo::Cpu> opt(model.params(), {plan.lr, 0.9, 0.95, 1e-8, 0.0});
-    const grpo::CosineSchedule schedule{plan.lr, plan.min_lr, plan.warmup, plan.pretrain_steps};
+    grpo::PretrainConfig config;
+    config.steps = plan.pretrain_steps;
+    config.batch = plan.batch;
+    config.seq = plan.seq;
+    config.schedule = {plan.lr, plan.min_lr, plan.warmup, plan.pretrain_steps};
+    config.seed = 1002;
     const auto start = std::chrono::steady_clock::now();
     double recent = 0;  // mean loss of the last 100 steps (or all, if fewer)
     const int window = std::min(100, plan.pretrain_steps);
-    for (int step = 0; step < plan.pretrain_steps; ++step) {
-        const auto [ids, targets] = stream.sample_batch<grpo::Cpu>(batch_rng, plan.batch, plan.seq);
-        grpo::Tape tape;
-        const auto loss = model.loss(&tape, ids, targets);
-        opt.zero_grad();
-        tape.backward(loss);
-        opt.step(schedule(step));
-        model.update_balance_biases();
-        if (step >= plan.pretrain_steps - window) recent += loss.value().item() / window;
-        if ((step + 1) % 100 == 0 || step + 1 == plan.pretrain_steps)
-            grpo::print_progress(stderr, grpo::str("pretraining step ", step + 1, "/", plan.pretrain_steps, "  loss ",
-                                                   loss.value().item(), "  ", seconds_since(start), " s"),
-                                 step + 1 == plan.pretrain_steps);
-    }
+    grpo::pretrain(model, stream, config, [&](const grpo::PretrainStep& s) {
+        if (s.step > plan.pretrain_steps - window) recent += s.loss / window;
+        if (s.step % 100 == 0 || s.step == plan.pretrain_steps)
+            grpo::print_progress(stderr, grpo::str("pretraining step ", s.step, "/", plan.pretrain_steps, "  loss ",
+                                                   s.loss, "  ", seconds_since(start), " s"),
+                                 s.step == plan.pretrain_steps);
+    });
     std::fprintf(stderr, "base: pretrained in %.1f min, saved to %s\n", seconds_since(start) / 60, path.c_str());
     char loss_text[32];  // every digit, so that a loaded base prints the same rounded loss
     std::snprintf(loss_text, sizeof loss_text, "%.17g", recent);

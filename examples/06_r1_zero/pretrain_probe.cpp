@@ -119,28 +119,25 @@ int main(int argc, char** argv) {
                 corpus.drill_share, f.i("threads"));
 
     const int steps = load ? 0 : f.i("steps"), batch = f.i("batch"), seq = f.i("seq");
-    grpo::AdamW<float, grpo::Cpu> opt(model.params(), {f.d("lr"), 0.9, 0.95, 1e-8, f.d("weight_decay")});
-    const grpo::CosineSchedule schedule{f.d("lr"), f.d("min_lr"), f.i("warmup"), std::max(steps, f.i("warmup"))};
-    grpo::Rng batch_rng(static_cast<std::uint64_t>(f.i("seed")) * 1000 + 2);
+    grpo::PretrainConfig pretraining;
+    pretraining.steps = steps;
+    pretraining.batch = batch;
+    pretraining.seq = seq;
+    pretraining.schedule = {f.d("lr"), f.d("min_lr"), f.i("warmup"), std::max(steps, f.i("warmup"))};
+    pretraining.optimizer.weight_decay = f.d("weight_decay");
+    pretraining.seed = static_cast<std::uint64_t>(f.i("seed")) * 1000 + 2;
     const auto train_start = std::chrono::steady_clock::now();
     const std::clock_t train_cpu_start = std::clock();
     double loss_sum = 0;
-    for (int step = 0; step < steps; ++step) {
-        const auto [ids, targets] = stream.sample_batch<grpo::Cpu>(batch_rng, batch, seq);
-        grpo::Tape tape;
-        const auto loss = model.loss(&tape, ids, targets);
-        opt.zero_grad();
-        tape.backward(loss);
-        opt.step(schedule(step));
-        model.update_balance_biases();
-        loss_sum += loss.value().item();
-        if ((step + 1) % f.i("log_every") == 0) {
-            std::printf("step %5d  loss %.4f  lr %.2e  %.1f s\n", step + 1, loss_sum / f.i("log_every"),
-                        schedule(step), seconds_since(train_start));
+    grpo::pretrain(model, stream, pretraining, [&](const grpo::PretrainStep& s) {
+        loss_sum += s.loss;
+        if (s.step % f.i("log_every") == 0) {
+            std::printf("step %5d  loss %.4f  lr %.2e  %.1f s\n", s.step, loss_sum / f.i("log_every"), s.lr,
+                        seconds_since(train_start));
             std::fflush(stdout);
             loss_sum = 0;
         }
-    }
+    });
     const double train_s = seconds_since(train_start);
     const double train_cpu_s = static_cast<double>(std::clock() - train_cpu_start) / CLOCKS_PER_SEC;
     const double tokens = static_cast<double>(steps) * batch * seq;

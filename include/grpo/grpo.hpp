@@ -56,6 +56,7 @@
 
 #include "grpo/train/grpo_trainer.hpp"
 #include "grpo/train/ppo_trainer.hpp"
+#include "grpo/train/pretrain.hpp"
 #include "grpo/train/rollout.hpp"
 #include "grpo/train/sft.hpp"
 #include "grpo/train/synthetic_corpus.hpp"
