@@ -11,30 +11,20 @@
 
 #include <grpo/grpo.hpp>
 
+#include "reference_configs.hpp"
+
 namespace {
 
-grpo::TransformerConfig bench_config() {
-    grpo::TransformerConfig c;  // the reference config
-    c.vocab_size = grpo::Tokenizer::ascii().vocab_size();
-    return c;
-}
-
-grpo::GrpoTrainerConfig bench_trainer_config() {
-    grpo::GrpoTrainerConfig c;
-    c.prompts_per_step = 16;
-    c.sampling.group_size = 8;
-    c.sampling.max_new_tokens = 40;
-    c.seed = 1;
-    return c;
-}
+using grpo_bench::reference_grpo_config;
+using grpo_bench::reference_model_config;
 
 void BM_GrpoStep(benchmark::State& state) {
     grpo::cpu_set_num_threads(1);
     const grpo::Tokenizer tok = grpo::Tokenizer::ascii();
     grpo::Rng init(1);
-    grpo::Transformer<float, grpo::Cpu> model(bench_config(), init);
+    grpo::Transformer<float, grpo::Cpu> model(reference_model_config(), init);
     grpo::GrpoTrainer<float, grpo::Cpu> trainer(
-        model, tok, [](grpo::Rng& rng) { return grpo::generate_linear_equation(rng); }, bench_trainer_config());
+        model, tok, [](grpo::Rng& rng) { return grpo::generate_linear_equation(rng); }, reference_grpo_config());
     trainer.step();  // warm the allocator's cache
     double sampling = 0, scoring = 0, update = 0, total = 0, tokens = 0;
     for (auto _ : state) {

@@ -20,25 +20,19 @@
 
 #include <grpo/grpo.hpp>
 
+#include "reference_configs.hpp"
+
 namespace {
 
 using Model = grpo::Transformer<float, grpo::Cpu>;
 
 grpo::TransformerConfig bench_config() {
-    grpo::TransformerConfig c;  // the reference config
-    c.vocab_size = grpo::Tokenizer::ascii().vocab_size();
+    grpo::TransformerConfig c = grpo_bench::reference_model_config();
     c.max_seq_len = 96;  // 128 prompts include some of 25+ tokens, + 40 new; only a limit (RoPE: no table)
     return c;
 }
 
-grpo::GrpoTrainerConfig grpo_config() {
-    grpo::GrpoTrainerConfig c;
-    c.prompts_per_step = 16;
-    c.sampling.group_size = 8;
-    c.sampling.max_new_tokens = 40;
-    c.seed = 1;
-    return c;
-}
+using grpo_bench::reference_grpo_config;
 
 grpo::PpoTrainerConfig ppo_config(int ppo_epochs) {
     grpo::PpoTrainerConfig c;
@@ -86,7 +80,7 @@ void BM_PpoVsGrpo(benchmark::State& state) {
     const std::size_t start = in_use();
     grpo::Rng init_grpo(1);
     Model grpo_policy(bench_config(), init_grpo);
-    grpo::GrpoTrainer<float, grpo::Cpu> grpo_trainer(grpo_policy, tok, linear, grpo_config());
+    grpo::GrpoTrainer<float, grpo::Cpu> grpo_trainer(grpo_policy, tok, linear, reference_grpo_config());
     grpo_trainer.step();  // warms the allocator's cache and creates the gradients
     const double grpo_held = static_cast<double>(in_use() - start);
 
@@ -107,7 +101,7 @@ void BM_PpoVsGrpo(benchmark::State& state) {
     // The held bytes by kind, from the parameter counts (MoE balancing biases aside).
     const double policy = static_cast<double>(grpo_policy.parameter_count()) * param_bytes;
     const double critic = static_cast<double>(ppo_trainer.critic().parameter_count()) * param_bytes;
-    const double grpo_params = policy * (grpo_config().loss.beta > 0 ? 2 : 1);  // + reference
+    const double grpo_params = policy * (reference_grpo_config().loss.beta > 0 ? 2 : 1);  // + reference
     const double ppo_params = policy * (ppo_trainer.reference() ? 2 : 1) + critic;
     const double grpo_optimizer = 2 * policy, ppo_optimizer = 2 * (policy + critic);  // AdamW m, v
     std::printf("\nheld (MiB)   parameters  gradients  AdamW state  = computed  measured   peak extra in a step\n");
