@@ -2,6 +2,7 @@
 #   make run            set up, build, and run the main job: R1-Zero from scratch (example 06,
 #                       ~14 minutes on 2 cores); its outputs go to r1_zero_out/
 #   make run QUICK=1    the same at toy size, in seconds (outputs in r1_zero_quick/)
+#   make run MAIN_EXAMPLE=07_r1_pipeline   the R1 pipeline instead (~40 minutes; r1_pipeline_out/)
 #   make test           set up, build, and run the whole test suite
 BUILD ?= build
 JOBS  ?= $(shell nproc)

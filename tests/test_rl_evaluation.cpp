@@ -84,6 +84,27 @@ TEST_CASE("evaluation: one problem scored and two summarised, by hand") {
     CHECK_THROWS_AS(r.pass_at(3), Error);
 }
 
+TEST_CASE("evaluation: language mixing and the target-language share, by hand") {
+    const Problem p = make_linear_equation_problem({2, -3, 7});  // x = 5
+    const std::vector<std::string> samples = {
+        "<think>move: 2x = 7 + 3\nso: x = 5</think><answer>5</answer>",  // English
+        "<think>move: 2x = 7 + 3\nαρα: x = 5</think><answer>5</answer>", // mixed, English share 1/2
+        "<think>φερω: 2x = 7 + 3\nαρα: x = 5</think><answer>5</answer>", // Greek: not mixed, share 0
+        "<answer>5</answer>",                                             // no words: not mixed, share 0
+    };
+    const ProblemEval e = score_problem(p, samples[1], samples);
+    CHECK(e.greedy_mixed);
+    CHECK(e.samples_mixed == 1);
+    CHECK(e.sampled_language_share == doctest::Approx(1.5 / 4));
+    const ProblemEval greek = score_problem(p, samples[2], samples, Script::greek);
+    CHECK_FALSE(greek.greedy_mixed);
+    CHECK(greek.sampled_language_share == doctest::Approx(1.5 / 4));  // 0 + 1/2 + 1 + 0
+    const EvalReport r = summarize_evaluation({e, greek}, 4, {1});
+    CHECK(r.greedy_mixing_rate == doctest::Approx(0.5));
+    CHECK(r.sampled_mixing_rate == doctest::Approx(0.25));
+    CHECK(r.sampled_language_share == doctest::Approx(1.5 / 4));
+}
+
 TEST_CASE("evaluation: bad configs throw naming the field") {
     EvalConfig c;
     c.samples = 4;

@@ -145,6 +145,33 @@ TEST_CASE("language: the share of target-script words in the chain of thought") 
     CHECK(language_consistency_reward("café naïve") == 1.0);  // Latin-1 letters are Latin
 }
 
+TEST_CASE("language: words shorter than min_word_letters are skipped, and mixing needs two scripts") {
+    // "x" is a one-letter Latin word: with min_word_letters 2 a Greek chain of thought is all Greek.
+    CHECK(language_consistency_reward("<think>αρα: x = 5</think>", Script::greek) == 0.5);
+    CHECK(language_consistency_reward("<think>αρα: x = 5</think>", Script::greek, 2) == 1.0);
+    CHECK(language_consistency_reward("<think>so: 2x = 10</think>", Script::latin, 2) == 1.0);
+    CHECK(language_consistency_reward("<think>2x = 10</think>", Script::latin, 2) == 0.0);  // no words left
+    CHECK(count_words_by_script("so: 2x = 10, move it", Script::latin, 3).total == 1);  // "move"
+    CHECK(count_words_by_script("两边", Script::cjk, 2).total == 2);  // a CJK character is always a word
+    CHECK(is_language_mixed("<think>move: 2x = 7 + 3\nαρα: 2x = 10</think>"));
+    CHECK_FALSE(is_language_mixed("<think>move: 2x = 7 + 3\nso: 2x = 10</think>"));
+    CHECK_FALSE(is_language_mixed("<think>φερω: 2x = 7 + 3\nαρα: x = 5</think>"));  // x is not a word
+    CHECK(is_language_mixed("<think>φερω: 2x = 7 + 3\nαρα: x = 5</think>", 1));
+    CHECK(is_language_mixed("<think>вычтем three</think>"));
+    CHECK_FALSE(is_language_mixed("move: 2x = 7 <think>αρα</think>"));  // only the think block counts
+    CHECK_FALSE(is_language_mixed(""));
+}
+
+TEST_CASE("language: the R1 reasoning preset sums accuracy, strict format and language") {
+    const RewardConfig c = RewardConfig::r1_reasoning();
+    const RewardBreakdown english = score_completion("<think>so: x = 2</think><answer>2</answer>", "2", c);
+    CHECK(english.total == 3.0);
+    const RewardBreakdown mixed = score_completion("<think>so: 2x = 4\nαρα: x = 2</think><answer>2</answer>", "2", c);
+    CHECK(mixed.language == 0.5);
+    CHECK(mixed.total == 2.5);
+    CHECK(score_completion("<think>so: x = 2</think> <answer>2</answer> ok", "2", c).format == 0.0);  // strict
+}
+
 TEST_CASE("utf8: decoding, invalid bytes and scripts") {
     std::size_t pos = 0;
     const std::string s = "a€\xF0\x9F\x98\x80";

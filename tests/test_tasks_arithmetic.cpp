@@ -8,7 +8,7 @@
 using grpo::Rational;
 
 TEST_CASE("an arithmetic problem asks for the exact value of its expression") {
-    const grpo::Problem p = grpo::make_arithmetic_problem({"(3 + 4) * 2 - 5", Rational(9)});
+    const grpo::Problem p = grpo::make_arithmetic_problem({"(3 + 4) * 2 - 5", Rational(9), {}});
     CHECK(p.question == "Compute: (3 + 4) * 2 - 5");
     CHECK(p.answer == "9");
     for (const char* good : {"9", "+9", "9.0", "18/2", " 9 "}) CHECK_MESSAGE(p.check(good), good);
@@ -20,8 +20,8 @@ TEST_CASE("join parenthesises only where precedence needs it") {
     using grpo::arithmetic_detail::join;
     using grpo::arithmetic_detail::literal_piece;
     using grpo::arithmetic_detail::Piece;
-    const Piece sum{"3 + 4", Rational(7), 1}, difference{"3 - 1", Rational(2), 1};
-    const Piece product{"3 * 4", Rational(12), 2}, quotient{"4 / 2", Rational(2), 2};
+    const Piece sum{"3 + 4", Rational(7), 1, {}}, difference{"3 - 1", Rational(2), 1, {}};
+    const Piece product{"3 * 4", Rational(12), 2, {}}, quotient{"4 / 2", Rational(2), 2, {}};
     CHECK(join(sum, '*', literal_piece(2), Rational(14)).text == "(3 + 4) * 2");
     CHECK(join(literal_piece(8), '-', difference, Rational(6)).text == "8 - (3 - 1)");
     CHECK(join(literal_piece(8), '+', difference, Rational(10)).text == "8 + 3 - 1");

@@ -40,6 +40,16 @@ TEST_CASE("tokenizer: non-ASCII alphabets map each code point to one id") {
     CHECK(tok.decode({8, 9}) == "两边");
 }
 
+TEST_CASE("tokenizer: ascii_with keeps every ASCII id and adds one token per extra letter") {
+    const Tokenizer ascii = Tokenizer::ascii(), greek = Tokenizer::ascii_with("αρ");
+    CHECK(greek.vocab_size() == ascii.vocab_size() + 2);
+    for (char c = ' '; c <= '~'; ++c) CHECK(greek.encode(std::string(1, c)) == ascii.encode(std::string(1, c)));
+    const Ids ids = greek.encode("αρα");
+    CHECK(ids == Ids{ascii.vocab_size(), ascii.vocab_size() + 1, ascii.vocab_size()});
+    CHECK(greek.decode(ids) == "αρα");
+    CHECK(ascii.encode("αρα").size() == 18);  // <byte> + 2 hex digits per byte, 2 bytes a letter
+}
+
 TEST_CASE("tokenizer: any byte string round-trips, invalid UTF-8 included") {
     const Tokenizer tok = Tokenizer::ascii();
     for (const std::string& s :

@@ -50,6 +50,7 @@ TEST_CASE("sft: a batch is prompt + completion + eos, shifted, with targets only
     CHECK(batch.ids.to_host() == std::vector<std::int32_t>{a, b, nl, c, d, e, pad, pad, pad, pad});
     CHECK(batch.targets.to_host() == std::vector<std::int32_t>{-1, -1, c, d, eos, eos, -1, -1, -1, -1});
     CHECK(batch.loss_tokens == 4);
+    CHECK(batch.positions == 6);  // 5 + 1 positions that are not padding
 }
 
 TEST_CASE("sft: a row longer than max_len throws, naming the example") {

@@ -223,9 +223,7 @@ int main(int argc, char** argv) {
     config.optimizer.lr = flags.d("lr");
     config.seed = static_cast<std::uint64_t>(flags.i("seed"));
     const auto training_problem = [&corpus](grpo::Rng& rng) {
-        grpo::LinearEquation eq = grpo::sample_linear_equation(rng, corpus.equations);
-        while (grpo::is_held_out(eq, corpus)) eq = grpo::sample_linear_equation(rng, corpus.equations);
-        return grpo::make_linear_equation_problem(eq);
+        return grpo::make_linear_equation_problem(grpo::sample_training_equation(rng, corpus));
     };
     grpo::GrpoTrainer<float, grpo::Cpu> trainer(model, tok, training_problem, config);
 

@@ -7,6 +7,9 @@
 //   cons@k          majority vote over the k sampled answers (R1 Table 2's cons@64)
 //   format rate     share of completions that pass the strict format reward
 //   mean length     completion length in tokens, the EOS included (what the sampler generated)
+//   mixing rate     share of completions whose chain of thought mixes scripts (R1 §2.3.3's
+//                   language mixing; rl/rewards/language.hpp), and the mean share of its words
+//                   in the target script (the language reward)
 // "Right" is the accuracy reward: the final answer is read as accuracy_reward reads it and the
 // problem's own verifier judges it.
 //
@@ -18,6 +21,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -31,6 +35,7 @@
 #include "grpo/nn/transformer.hpp"
 #include "grpo/rl/rewards/accuracy.hpp"
 #include "grpo/rl/rewards/format.hpp"
+#include "grpo/rl/rewards/language.hpp"
 #include "grpo/rl/sampler.hpp"
 #include "grpo/tasks/problem.hpp"
 #include "grpo/text/prompt_template.hpp"
@@ -96,6 +101,8 @@ struct EvalConfig {
     std::uint64_t seed = 0;
     int prompts_per_call = 32;   // problems per sample_groups call
     std::vector<int> pass_ks;    // the k of each pass@k reported; empty = {samples}
+    Script language = Script::latin;   // the target script of the language share
+    std::size_t min_word_letters = 2;  // of is_language_mixed and the language share
 
     std::vector<int> reported_ks() const { return pass_ks.empty() ? std::vector<int>{samples} : pass_ks; }
 
@@ -123,6 +130,9 @@ struct ProblemEval {
     std::int64_t sample_tokens = 0;   // Σ over the k samples
     int samples_truncated = 0;        // no EOS within max_new_tokens
     bool consensus_correct = false;   // the majority answer is right
+    bool greedy_mixed = false;        // its chain of thought mixes scripts (is_language_mixed)
+    int samples_mixed = 0;
+    double sampled_language_share = 0.0;  // mean language_consistency_reward of the k samples
 };
 
 struct EvalReport {
@@ -134,6 +144,8 @@ struct EvalReport {
     double greedy_format_rate = 0.0, sampled_format_rate = 0.0;
     double greedy_mean_tokens = 0.0, sampled_mean_tokens = 0.0;
     double sampled_truncated_rate = 0.0;
+    double greedy_mixing_rate = 0.0, sampled_mixing_rate = 0.0;  // share of mixed chains of thought
+    double sampled_language_share = 0.0;  // mean share of target-script words in the samples' CoT
     std::vector<ProblemEval> per_problem;
 
     double pass_at(int k) const {
@@ -145,16 +157,21 @@ struct EvalReport {
 
 // Scores one problem from its decoded completions (token counts are the caller's to fill).
 inline ProblemEval score_problem(const Problem& problem, const std::string& greedy,
-                                 const std::vector<std::string>& samples) {
+                                 const std::vector<std::string>& samples, Script language = Script::latin,
+                                 std::size_t min_word_letters = 2) {
     require(static_cast<bool>(problem.check), "score_problem: problem '", problem.question, "' has no verifier");
     ProblemEval out;
     out.greedy_completion = greedy;
     out.greedy_correct = accuracy_reward(greedy, problem.check) > 0.0;
     out.greedy_well_formed = format_reward_strict(greedy) > 0.0;
+    out.greedy_mixed = is_language_mixed(greedy, min_word_letters);
     for (const std::string& text : samples) {
         out.samples_correct += accuracy_reward(text, problem.check) > 0.0;
         out.samples_well_formed += format_reward_strict(text) > 0.0;
+        out.samples_mixed += is_language_mixed(text, min_word_letters);
+        out.sampled_language_share += language_consistency_reward(text, language, min_word_letters);
     }
+    if (!samples.empty()) out.sampled_language_share /= static_cast<double>(samples.size());
     const auto majority = majority_answer(samples);
     out.consensus_correct = majority && problem.check(*majority);
     return out;
@@ -178,6 +195,9 @@ inline EvalReport summarize_evaluation(std::vector<ProblemEval> per_problem, int
         r.greedy_mean_tokens += e.greedy_tokens / P;
         r.sampled_mean_tokens += static_cast<double>(e.sample_tokens) / k / P;
         r.sampled_truncated_rate += e.samples_truncated / k / P;
+        r.greedy_mixing_rate += e.greedy_mixed / P;
+        r.sampled_mixing_rate += e.samples_mixed / k / P;
+        r.sampled_language_share += e.sampled_language_share / P;
     }
     r.per_problem = std::move(per_problem);
     return r;
@@ -220,7 +240,8 @@ EvalReport evaluate(Transformer<T, B>& model, const Tokenizer& tokenizer, const 
             const std::size_t row = i - begin, first = row * config.samples;
             std::vector<std::string> texts;
             for (int j = 0; j < config.samples; ++j) texts.push_back(tokenizer.decode(s.tokens[first + j], true));
-            ProblemEval e = score_problem(problems[i], tokenizer.decode(g.tokens[row], true), texts);
+            ProblemEval e = score_problem(problems[i], tokenizer.decode(g.tokens[row], true), texts,
+                                          config.language, config.min_word_letters);
             e.greedy_tokens = static_cast<int>(g.tokens[row].size());
             for (int j = 0; j < config.samples; ++j) {
                 e.sample_tokens += static_cast<std::int64_t>(s.tokens[first + j].size());

@@ -23,6 +23,9 @@ namespace grpo {
 struct RandomExpression {
     std::string text;  // "(3 + 4) * 2 - 5", with only the parentheses that precedence needs
     Rational value;
+    // One line per operation, in an order that evaluates it: "3 + 4 = 7", "7 * 2 = 14",
+    // "14 - 5 = 9" (the worked solutions' steps, checkable one by one).
+    std::vector<std::string> steps;
 };
 
 namespace arithmetic_detail {
@@ -32,13 +35,14 @@ struct Piece {
     std::string text;
     Rational value;
     int precedence = 3;
+    std::vector<std::string> steps;  // the operations inside it, innermost first
 };
 
 inline int precedence_of(char op) { return op == '+' || op == '-' ? 1 : 2; }
 
 inline Piece literal_piece(std::int64_t n) {
     // A negative operand is parenthesised so that "4 - (-3)" never reads as "4 - -3".
-    return {n < 0 ? "(" + std::to_string(n) + ")" : std::to_string(n), Rational(n), 3};
+    return {n < 0 ? "(" + std::to_string(n) + ")" : std::to_string(n), Rational(n), 3, {}};
 }
 
 // left op right, or nothing if the result is not an exact integer or leaves [-max_abs, max_abs].
@@ -66,7 +70,11 @@ inline Piece join(const Piece& left, char op, const Piece& right, Rational value
     std::string text = wrap_left ? "(" + left.text + ")" : left.text;
     text += std::string(" ") + op + " ";
     text += wrap_right ? "(" + right.text + ")" : right.text;
-    return {std::move(text), value, p};
+    std::vector<std::string> steps = left.steps;
+    steps.insert(steps.end(), right.steps.begin(), right.steps.end());
+    const auto operand = [](Rational v) { return v.num() < 0 ? "(" + v.to_string() + ")" : v.to_string(); };
+    steps.push_back(operand(left.value) + " " + op + " " + operand(right.value) + " = " + value.to_string());
+    return {std::move(text), value, p, std::move(steps)};
 }
 
 }  // namespace arithmetic_detail
@@ -109,7 +117,7 @@ inline std::optional<RandomExpression> random_expression(Rng& rng,
         }
         if (!joined) return std::nullopt;
     }
-    return RandomExpression{pieces[0].text, pieces[0].value};
+    return RandomExpression{pieces[0].text, pieces[0].value, pieces[0].steps};
 }
 
 struct ArithmeticConfig {

@@ -39,6 +39,7 @@ template <class B>
 struct SftBatch {
     Ids<B> ids, targets;
     std::int64_t loss_tokens = 0;  // targets that are not −1
+    std::int64_t positions = 0;    // positions that are not padding (the compute a forward costs)
 };
 
 // Packs `examples` into one batch whose width is the longest row (each row is one token shorter
@@ -62,8 +63,9 @@ SftBatch<B> pack_sft_batch(const Tokenizer& tok, const std::vector<SftExample>& 
         rows.push_back(std::move(row));
     }
     std::vector<TokenId> ids(rows.size() * width, Tokenizer::kPad), targets(rows.size() * width, -1);
-    std::int64_t loss_tokens = 0;
+    std::int64_t loss_tokens = 0, positions = 0;
     for (std::size_t r = 0; r < rows.size(); ++r) {
+        positions += static_cast<std::int64_t>(rows[r].size()) - 1;
         for (std::size_t t = 0; t + 1 < rows[r].size(); ++t) {
             ids[r * width + t] = rows[r][t];
             // position t predicts token t + 1; only tokens after the prompt are targets
@@ -74,7 +76,7 @@ SftBatch<B> pack_sft_batch(const Tokenizer& tok, const std::vector<SftExample>& 
         }
     }
     const auto R = static_cast<std::int64_t>(rows.size()), W = static_cast<std::int64_t>(width);
-    return {Ids<B>::from({R, W}, ids), Ids<B>::from({R, W}, targets), loss_tokens};
+    return {Ids<B>::from({R, W}, ids), Ids<B>::from({R, W}, targets), loss_tokens, positions};
 }
 
 struct SftConfig {
@@ -92,6 +94,7 @@ struct SftStepMetrics {
     double lr = 0.0;
     double grad_norm = 0.0;        // before clipping
     std::int64_t loss_tokens = 0;
+    std::int64_t positions = 0;    // non-padding positions of the batch
 };
 
 template <class T, class B>
@@ -119,6 +122,7 @@ public:
         m.step = ++step_;
         m.loss = static_cast<double>(loss.value().item());
         m.loss_tokens = batch.loss_tokens;
+        m.positions = batch.positions;
         return m;
     }
 

@@ -122,16 +122,25 @@ inline std::string arithmetic_drill(Rng& rng, const SyntheticCorpusConfig& confi
     return std::to_string(eq.c) + " - " + std::to_string(m) + " = " + std::to_string(eq.c - m);
 }
 
-// One document: drills_per_document drill lines, or the question line and a worked solution
-// of an equation that is not held out (slipping at the rate for the sign of its b).
-inline std::string synthetic_document(Rng& rng, const SyntheticCorpusConfig& config) {
-    if (rng.uniform() < config.drill_share) {
-        std::string text = arithmetic_drill(rng, config);
-        for (int i = 1; i < config.drills_per_document; ++i) text += "\n" + arithmetic_drill(rng, config);
-        return text;
-    }
+// A drill document: drills_per_document drill lines.
+inline std::string drill_document(Rng& rng, const SyntheticCorpusConfig& config) {
+    std::string text = arithmetic_drill(rng, config);
+    for (int i = 1; i < config.drills_per_document; ++i) text += "\n" + arithmetic_drill(rng, config);
+    return text;
+}
+
+// An equation that is not held out (drawn again until one is not).
+inline LinearEquation sample_training_equation(Rng& rng, const SyntheticCorpusConfig& config) {
     LinearEquation eq = sample_linear_equation(rng, config.equations);
     while (is_held_out(eq, config)) eq = sample_linear_equation(rng, config.equations);
+    return eq;
+}
+
+// One document: a drill document, or the question line and a worked solution of an equation
+// that is not held out (slipping at the rate for the sign of its b).
+inline std::string synthetic_document(Rng& rng, const SyntheticCorpusConfig& config) {
+    if (rng.uniform() < config.drill_share) return drill_document(rng, config);
+    const LinearEquation eq = sample_training_equation(rng, config);
     const double slip_rate = eq.b < 0 ? config.slip_rate_negative_b : eq.b > 0 ? config.slip_rate_positive_b : 0.0;
     const bool slip = rng.uniform() < slip_rate;
     return linear_equation_prompt(eq) + (slip ? sign_slip_solution(eq) : worked_linear_solution(eq));

@@ -23,18 +23,28 @@ struct WordCount {
     std::size_t total = 0, in_target = 0;
 };
 
-inline WordCount count_words_by_script(std::string_view text, Script target) {
+// Words shorter than `min_word_letters` are skipped: with 2, the variable in "2x = 10" is not
+// an English word, so a chain of thought in another script is not counted as mixed because of it.
+inline WordCount count_words_by_script(std::string_view text, Script target, std::size_t min_word_letters = 1) {
     WordCount count;
     Script current = Script::none;  // the script of the word being read, none between words
+    std::size_t letters = 0;        // letters of that word so far
+    const auto finish_word = [&] {
+        if (current != Script::none && (letters >= min_word_letters || current == Script::cjk)) {
+            ++count.total;
+            count.in_target += current == target;
+        }
+    };
     for (std::size_t pos = 0; pos < text.size();) {
         const Script script = script_of(next_code_point(text, pos));
-        const bool starts_word = script != Script::none && (script != current || script == Script::cjk);
-        if (starts_word) {
-            ++count.total;
-            count.in_target += script == target;
+        if (script != current || script == Script::cjk) {
+            finish_word();
+            letters = 0;
         }
         current = script;
+        ++letters;
     }
+    finish_word();
     return count;
 }
 
@@ -44,9 +54,23 @@ inline std::string_view chain_of_thought(std::string_view completion) {
     return between(completion, kThinkOpen, kThinkClose, inside) ? inside : completion;
 }
 
-inline double language_consistency_reward(std::string_view completion, Script target = Script::latin) {
-    const WordCount count = count_words_by_script(chain_of_thought(completion), target);
+inline double language_consistency_reward(std::string_view completion, Script target = Script::latin,
+                                          std::size_t min_word_letters = 1) {
+    const WordCount count = count_words_by_script(chain_of_thought(completion), target, min_word_letters);
     return count.total == 0 ? 0.0 : static_cast<double>(count.in_target) / count.total;
+}
+
+// Language mixing as R1 §2.3.3 describes it: the chain of thought has words in two or more
+// scripts (words of fewer than `min_word_letters` letters are skipped).
+inline bool is_language_mixed(std::string_view completion, std::size_t min_word_letters = 2) {
+    const std::string_view cot = chain_of_thought(completion);
+    Script first = Script::none;
+    for (Script s : {Script::latin, Script::cjk, Script::cyrillic, Script::greek, Script::arabic, Script::other_letter}) {
+        if (count_words_by_script(cot, s, min_word_letters).in_target == 0) continue;
+        if (first != Script::none) return true;
+        first = s;
+    }
+    return false;
 }
 
 }  // namespace grpo

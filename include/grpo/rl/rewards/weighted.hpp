@@ -5,6 +5,7 @@
 // §2.3.3 adds the language reward to accuracy directly. Each is a preset below.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@ struct RewardConfig {
     double length_weight = 0.0;
     FormatRule format_rule = FormatRule::lenient;
     Script target_script = Script::latin;
+    std::size_t min_word_letters = 1;  // shorter words are not counted by the language reward
     LengthRule length_rule = LengthRule::none;
     OverlongConfig overlong{};
     CosineLengthConfig cosine{};
@@ -34,6 +36,13 @@ struct RewardConfig {
         RewardConfig c;
         c.format_weight = 0.3;
         c.language_weight = 0.2;
+        return c;
+    }
+    static RewardConfig r1_reasoning() {  // R1 §2.3.3: accuracy + format + language, summed directly
+        RewardConfig c;
+        c.language_weight = 1.0;
+        c.format_rule = FormatRule::strict;
+        c.min_word_letters = 2;  // the variable x is not a word
         return c;
     }
 };
@@ -52,7 +61,7 @@ inline RewardBreakdown score_completion(std::string_view completion,
     RewardBreakdown r;
     r.accuracy = accuracy(completion);
     r.format = format_reward(completion, config.format_rule);
-    r.language = language_consistency_reward(completion, config.target_script);
+    r.language = language_consistency_reward(completion, config.target_script, config.min_word_letters);
     if (config.length_rule == LengthRule::overlong) r.length = overlong_penalty(length_tokens, config.overlong);
     if (config.length_rule == LengthRule::cosine)
         r.length = cosine_length_reward(length_tokens, r.accuracy > 0.0, config.cosine);
