@@ -63,7 +63,7 @@ TEST_CASE("step check: arithmetic steps are exact equalities without x, in an or
     CHECK_FALSE(grpo::verify_steps("<think></think><answer>3</answer>", rule).all());  // no steps: not verified
 }
 
-TEST_CASE("step check: the steps of (3 + 4) * 2 - 5 are recorded as the tree is joined") {
+TEST_CASE("step check: the steps of (3 + 4) times 2 - 5 are recorded as the tree is joined") {
     using grpo::arithmetic_detail::join;
     using grpo::arithmetic_detail::literal_piece;
     using grpo::Rational;

@@ -26,33 +26,19 @@
 
 #include <grpo/grpo.hpp>
 
+#include "../example_flags.hpp"
+
 namespace {
 
 using Model = grpo::Transformer<float, grpo::Cpu>;
 
-// --name=value flags over defaults (--quick alone is --quick=1); an unknown name throws.
-struct Flags {
-    std::map<std::string, std::string> values = {
-        {"quick", "0"}, {"out", ""}, {"threads", "2"}, {"steps", "300"}, {"eval_every", "25"},
-        {"beta", "0.04"}, {"aggregation", "grpo"}, {"group", "8"}, {"prompts", "16"}, {"lr", "5e-5"},
-        {"seed", "1"}, {"slip_neg", grpo::str(grpo::SyntheticCorpusConfig{}.slip_rate_negative_b)},
-        {"slip_pos", grpo::str(grpo::SyntheticCorpusConfig{}.slip_rate_positive_b)}};
-
-    Flags(int argc, char** argv) {
-        for (int i = 1; i < argc; ++i) {
-            std::string arg = argv[i];
-            if (arg.find('=') == std::string::npos) arg += "=1";
-            const auto eq = arg.find('=');
-            grpo::require(arg.rfind("--", 0) == 0, "argument '", argv[i], "': expected --name=value");
-            const std::string name = arg.substr(2, eq - 2);
-            grpo::require(values.count(name) == 1, "argument '", argv[i], "': unknown flag '", name, "'");
-            values[name] = arg.substr(eq + 1);
-        }
-    }
-    int i(const char* name) const { return std::stoi(values.at(name)); }
-    double d(const char* name) const { return std::stod(values.at(name)); }
-    const std::string& s(const char* name) const { return values.at(name); }
-};
+// Flags and their defaults (examples/example_flags.hpp reads them).
+std::map<std::string, std::string> default_flags() {
+    return {{"quick", "0"}, {"out", ""}, {"threads", "2"}, {"steps", "300"}, {"eval_every", "25"},
+            {"beta", "0.04"}, {"aggregation", "grpo"}, {"group", "8"}, {"prompts", "16"}, {"lr", "5e-5"},
+            {"seed", "1"}, {"slip_neg", grpo::str(grpo::SyntheticCorpusConfig{}.slip_rate_negative_b)},
+            {"slip_pos", grpo::str(grpo::SyntheticCorpusConfig{}.slip_rate_positive_b)}};
+}
 
 // Everything the size of the run decides: the full demo, or the toy that ctest runs.
 struct Plan {
@@ -176,7 +162,7 @@ void print_report(const char* title, const grpo::EvalReport& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const Flags flags(argc, argv);
+    const ExampleFlags flags(default_flags(), argc, argv);
     const bool quick = flags.i("quick") != 0;
     grpo::cpu_set_num_threads(flags.i("threads"));
     const grpo::Tokenizer tok = grpo::Tokenizer::ascii();

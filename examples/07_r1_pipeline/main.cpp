@@ -28,28 +28,11 @@
 
 #include <grpo/grpo.hpp>
 
+#include "../example_flags.hpp"
+
 namespace {
 
 using Model = grpo::Transformer<float, grpo::Cpu>;
-
-// --name=value flags over defaults (--quick alone is --quick=1); an unknown name throws.
-struct Flags {
-    std::map<std::string, std::string> values = {{"quick", "0"}, {"out", ""}, {"threads", "2"}};
-
-    Flags(int argc, char** argv) {
-        for (int i = 1; i < argc; ++i) {
-            std::string arg = argv[i];
-            if (arg.find('=') == std::string::npos) arg += "=1";
-            const auto eq = arg.find('=');
-            grpo::require(arg.rfind("--", 0) == 0, "argument '", argv[i], "': expected --name=value");
-            const std::string name = arg.substr(2, eq - 2);
-            grpo::require(values.count(name) == 1, "argument '", argv[i], "': unknown flag '", name, "'");
-            values[name] = arg.substr(eq + 1);
-        }
-    }
-    int i(const char* name) const { return std::stoi(values.at(name)); }
-    const std::string& s(const char* name) const { return values.at(name); }
-};
 
 // Everything the size of the run decides: the full pipeline, or the toy that ctest runs.
 struct Plan {
@@ -215,7 +198,7 @@ void report_stage(const grpo::StageId& id, const grpo::StageRun& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const Flags flags(argc, argv);
+    const ExampleFlags flags({{"quick", "0"}, {"out", ""}, {"threads", "2"}}, argc, argv);
     const bool quick = flags.i("quick") != 0;
     grpo::cpu_set_num_threads(flags.i("threads"));
     const grpo::Tokenizer tok = grpo::Tokenizer::ascii_with(grpo::kGreekLabelLetters);

@@ -48,7 +48,7 @@ inline double exercise_rewards(std::string_view text) {
     static const Problem problems[] = {
         make_linear_equation_problem({2, 3, 7}),
         make_linear_equation_problem({2, 0, 7}),  // x = 7/2
-        make_arithmetic_problem({"(3 + 4) * 2 - 5", Rational(9)}),
+        make_arithmetic_problem({"(3 + 4) * 2 - 5", Rational(9), {}}),
         make_countdown_problem({{6, 2, 5}, 20, "(6 - 2) * 5"}),
     };
     for (const Problem& problem : problems) {
