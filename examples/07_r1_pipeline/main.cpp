@@ -204,6 +204,9 @@ int main(int argc, char** argv) {
     const grpo::Tokenizer tok = grpo::Tokenizer::ascii_with(grpo::kGreekLabelLetters);
     const Plan plan = make_plan(quick, tok.vocab_size());
     const std::string out = flags.s("out").empty() ? (quick ? "r1_pipeline_quick" : "r1_pipeline_out") : flags.s("out");
+    // The toy run starts afresh each time, so that ctest diffs what a first run prints (a rerun
+    // of the full run loads its stages and prints "(loaded: N steps)" instead of the RL curves).
+    if (quick && flags.s("out").empty()) std::filesystem::remove_all(out);
     std::filesystem::create_directories(out);
     const auto start = std::chrono::steady_clock::now();
     grpo::JsonlWriter log(out + "/metrics.jsonl", true);
