@@ -90,7 +90,7 @@ TEST_CASE("evaluation: language mixing and the target-language share, by hand") 
         "<think>move: 2x = 7 + 3\nso: x = 5</think><answer>5</answer>",  // English
         "<think>move: 2x = 7 + 3\nαρα: x = 5</think><answer>5</answer>", // mixed, English share 1/2
         "<think>φερω: 2x = 7 + 3\nαρα: x = 5</think><answer>5</answer>", // Greek: not mixed, share 0
-        "<answer>5</answer>",                                             // no words: not mixed, share 0
+        "<think>5</think><answer>5</answer>",                             // no words: not mixed, share 0
     };
     const ProblemEval e = score_problem(p, samples[1], samples);
     CHECK(e.greedy_mixed);
