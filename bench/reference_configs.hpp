@@ -3,7 +3,7 @@
 // x G = 8 completions of up to 40 new tokens, seeded.
 #pragma once
 
-#include <grpo/grpo.hpp>
+#include <grpo/generic.hpp>  // configs only: the .cu benchmarks include it too
 
 namespace grpo_bench {
 

@@ -158,31 +158,25 @@ public:
     Var<T, B> forward(Tape* tape, const Var<T, B>& x) {
         const Routing<T, B> r = route(tape, x);
         const std::int64_t N = x.shape().dim[0], E = cfg_.n_routed_experts, k = cfg_.experts_per_token;
-        // Bucket the N·k (token, slot) pairs by expert (a stable counting sort).
-        load_.assign(static_cast<std::size_t>(E), 0);
-        for (std::int32_t e : r.experts) ++load_[static_cast<std::size_t>(e)];
-        std::vector<std::int64_t> start(static_cast<std::size_t>(E) + 1, 0);
-        for (std::int64_t e = 0; e < E; ++e) start[static_cast<std::size_t>(e) + 1] = start[static_cast<std::size_t>(e)] + load_[static_cast<std::size_t>(e)];
-        std::vector<std::int32_t> pair(static_cast<std::size_t>(N * k)), token(static_cast<std::size_t>(N * k));
-        std::vector<std::int64_t> next(start.begin(), start.end() - 1);
-        for (std::int64_t p = 0; p < N * k; ++p) {
-            const auto at = static_cast<std::size_t>(next[static_cast<std::size_t>(r.experts[static_cast<std::size_t>(p)])]++);
-            pair[at] = static_cast<std::int32_t>(p);
-            token[at] = static_cast<std::int32_t>(p / k);
-        }
+        // Sort the N·k (token, slot) pairs by expert (stable): expert e's tokens are then the slice
+        // [start[e], start[e + 1]) of `token` (the backend's sort: a counting sort, or Thrust).
+        const Ids<B> experts = Ids<B>::from({N * k}, r.experts);
+        Ids<B> pair = Ids<B>::empty({N * k}), token = Ids<B>::empty({N * k});
+        std::vector<std::int64_t> start(static_cast<std::size_t>(E) + 1);
+        B::sort_slots_by_expert(N * k, E, k, experts.data(), pair.data(), token.data(), start.data());
+        for (std::int64_t e = 0; e < E; ++e)
+            load_[static_cast<std::size_t>(e)] = start[static_cast<std::size_t>(e) + 1] - start[static_cast<std::size_t>(e)];
         // Each expert with tokens runs once on its gathered rows; experts with none are skipped.
         std::vector<Var<T, B>> outputs;
         for (std::int64_t e = 0; e < E; ++e) {
-            const std::int64_t m = load_[static_cast<std::size_t>(e)];
-            if (m == 0) continue;
-            const auto first = token.begin() + start[static_cast<std::size_t>(e)];
-            const Ids<B> rows = Ids<B>::from({m}, std::vector<std::int32_t>(first, first + m));
+            if (load_[static_cast<std::size_t>(e)] == 0) continue;
+            const Ids<B> rows = token.slice(start[static_cast<std::size_t>(e)], start[static_cast<std::size_t>(e) + 1]);
             outputs.push_back(experts_[static_cast<std::size_t>(e)].forward(tape, gather_rows(tape, x, rows)));
         }
         const Var<T, B> y = concat_rows(tape, outputs);  // (N·k, d) in expert order
         const Var<T, B> g_flat = reshape(tape, r.weights, {N * k, 1});
-        const Var<T, B> w = reshape(tape, gather_rows(tape, g_flat, Ids<B>::from({N * k}, pair)), {N * k});
-        Var<T, B> out = scatter_add_rows(tape, y, w, Ids<B>::from({N * k}, token), N);  // (N, d)
+        const Var<T, B> w = reshape(tape, gather_rows(tape, g_flat, pair), {N * k});
+        Var<T, B> out = scatter_add_rows(tape, y, w, token, N);  // (N, d)
         for (const auto& s : shared_) out = add(tape, out, s.forward(tape, x));
         scores_ = r.scores;
         tokens_ = N;

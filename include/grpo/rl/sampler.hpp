@@ -64,7 +64,13 @@ Completions sample_groups(Transformer<T, B>& model, const std::vector<std::vecto
     out.tokens.resize(N);
     out.logprobs.resize(N);
     out.truncated.assign(N, true);
-    std::vector<std::int32_t> scratch(config.filters() ? static_cast<std::size_t>(V) : 0);
+    // The per-row picks run where the logits are (B::sample_rows): only G uniforms go in and
+    // G picks come back each step, never the (G, V) logits.
+    const auto uniforms = B::template allocate<double>(G);
+    const auto picks = B::template allocate<SampledToken>(G);
+    const auto scratch = B::template allocate<std::int32_t>(config.filters() ? G * V : 0);
+    std::vector<double> u(static_cast<std::size_t>(G));
+    std::vector<SampledToken> picked(static_cast<std::size_t>(G));
 
     for (std::size_t i = 0; i < prompts.size(); ++i) {
         const std::int64_t P = static_cast<std::int64_t>(prompts[i].size());
@@ -73,18 +79,21 @@ Completions sample_groups(Transformer<T, B>& model, const std::vector<std::vecto
         std::vector<std::int32_t> batch_ids;
         for (std::int64_t j = 0; j < G; ++j) batch_ids.insert(batch_ids.end(), prompts[i].begin(), prompts[i].end());
         typename Transformer<T, B>::Caches caches;
-        std::vector<T> logits = model.forward(nullptr, Ids<B>::from({G, P}, batch_ids), &caches).value().to_host();
+        Tensor<T, B> logits = model.forward(nullptr, Ids<B>::from({G, P}, batch_ids), &caches).value();
         std::int64_t row_stride = P * V, row_offset = (P - 1) * V;  // the last position of each row
         std::vector<bool> done(G, false);
         for (int step = 0; step < config.max_new_tokens; ++step) {
+            for (std::int64_t j = 0; j < G; ++j) u[static_cast<std::size_t>(j)] = rngs[j].uniform();
+            B::copy_from_host(u.data(), uniforms.get(), G);
+            B::sample_rows(G, V, row_stride, logits.data() + row_offset, config, uniforms.get(),
+                           config.filters() ? scratch.get() : nullptr, picks.get());
+            B::copy_to_host(picks.get(), picked.data(), G);
             std::vector<std::int32_t> next(G, Tokenizer::kPad);
             bool any_active = false;
             for (std::int64_t j = 0; j < G; ++j) {
-                const double u = rngs[j].uniform();
-                if (done[j]) continue;
+                if (done[j]) continue;  // a finished row drew its uniform above and ignores its pick
                 const std::size_t n = i * G + j;
-                const SampledToken s = sample_token(logits.data() + j * row_stride + row_offset, V, config, u,
-                                                    scratch.empty() ? nullptr : scratch.data());
+                const SampledToken& s = picked[static_cast<std::size_t>(j)];
                 out.tokens[n].push_back(s.token);
                 out.logprobs[n].push_back(s.logprob);
                 ++out.generated_tokens;
@@ -97,7 +106,7 @@ Completions sample_groups(Transformer<T, B>& model, const std::vector<std::vecto
                 }
             }
             if (!any_active || step + 1 == config.max_new_tokens) break;
-            logits = model.forward(nullptr, Ids<B>::from({G, 1}, next), &caches).value().to_host();
+            logits = model.forward(nullptr, Ids<B>::from({G, 1}, next), &caches).value();
             row_stride = V;
             row_offset = 0;
         }

@@ -28,7 +28,8 @@ struct CpuAttention {
     template <class T>
     using HeadMapMut = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
 
-    // q: (B, T, H, D)  k, v: (B, S, H, D)  out: (B, T, H, D)  att: (B, H, T, S) probabilities
+    // q: (B, T, H, D)  k, v: (B, S, H, D)  out: (B, T, H, D)  att: (B, H, T, S) probabilities,
+    // or null when no backward will need them (inference)
     template <class T>
     static void attention_forward(std::int64_t B, std::int64_t T_, std::int64_t S, std::int64_t H,
                                   std::int64_t D, const T* q, const T* k, const T* v, T* out,
@@ -43,7 +44,9 @@ struct CpuAttention {
             HeadMap<T> K(k + (b * S * H + h) * D, S, D, stride);    // (S, D)
             HeadMap<T> V(v + (b * S * H + h) * D, S, D, stride);    // (S, D)
             HeadMapMut<T> O(out + (b * T_ * H + h) * D, T_, D, stride);
-            Eigen::Map<Mat<T>> A(att + bh * T_ * S, T_, S);          // (T, S)
+            Mat<T> scratch;  // the probabilities of this head when the caller keeps none (att null)
+            if (!att) scratch.resize(T_, S);
+            Eigen::Map<Mat<T>> A(att ? att + bh * T_ * S : scratch.data(), T_, S);  // (T, S)
             A.noalias() = scale * (Q * K.transpose());
             for (std::int64_t t = 0; t < T_; ++t) {  // causal softmax: query t sees keys 0..P+t
                 T* row = A.data() + t * S;

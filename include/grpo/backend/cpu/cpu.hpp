@@ -1,6 +1,6 @@
 // Cpu: the CPU backend type. A backend is a type whose static functions are the coarse ops on
 // raw buffers; Tensor<T, Cpu> and every autograd op call them as Cpu::gemm(...), Cpu::rope(...).
-// The Cuda backend (its own issue) has the same functions over device memory. This is the only
+// The Cuda backend (backend/cuda) has the same functions over device memory. This is the only
 // folder that includes Eigen. Threading: see parallel.hpp (cpu_set_num_threads).
 #pragma once
 
@@ -13,12 +13,13 @@
 #include "grpo/backend/cpu/optim.hpp"
 #include "grpo/backend/cpu/parallel.hpp"
 #include "grpo/backend/cpu/routing.hpp"
+#include "grpo/backend/cpu/sampling.hpp"
 #include "grpo/backend/cpu/vocab.hpp"
 
 namespace grpo {
 
 struct Cpu : CpuMemory, CpuElementwise, CpuMatmul, CpuNormRope, CpuAttention, CpuVocab, CpuRouting,
-             CpuOptim, CpuGrpoLoss {
+             CpuOptim, CpuGrpoLoss, CpuSampling {
     static constexpr const char* name = "cpu";
 };
 

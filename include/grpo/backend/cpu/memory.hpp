@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "grpo/core/error.hpp"
+#include "grpo/core/memory_stats.hpp"
 
 namespace grpo {
 
@@ -90,11 +91,6 @@ private:
     std::mutex mutex_;
     std::unordered_map<std::size_t, std::vector<void*>> free_;
     std::size_t held_ = 0;
-};
-
-struct MemoryStats {
-    std::size_t in_use_bytes = 0;  // tensor storage allocated now
-    std::size_t peak_bytes = 0;    // the most allocated at once since the last reset
 };
 
 // The counters behind CpuMemory::memory_stats(); leaked like the cache, for the same reason.

@@ -1,6 +1,6 @@
 // The ops of Mixture-of-Experts routing on the CPU: the gate's row softmax and row
 // normalisation, top-k, gather along the last axis, and the gather/scatter pair of token
-// dispatch and combine (DeepSeek-V3, arXiv 2412.19437,
+// dispatch (with its sort of pairs by expert) and combine (DeepSeek-V3, arXiv 2412.19437,
 // §2.1.2; inference/model.py Gate and MoE). Scatters accumulate serially, since two rows may
 // land on the same destination.
 #pragma once
@@ -130,6 +130,25 @@ struct CpuRouting {
             for (std::int64_t c = 0; c < C; ++c) out[idx[m] * C + c] += wm * y[m * C + c];
         }
     }
+    // Dispatch order: the P = N·k (token, slot) pairs sorted by their chosen expert, stably (a
+    // counting sort), so expert e owns sorted positions [start[e], start[e + 1]).
+    //   expert: (P)  ->  pair, token = pair / k: (P), start: (E + 1)
+    static void sort_slots_by_expert(std::int64_t P, std::int64_t E, std::int64_t k, const std::int32_t* expert,
+                                     std::int32_t* pair, std::int32_t* token, std::int64_t* start) {
+        for (std::int64_t p = 0; p < P; ++p)
+            require(expert[p] >= 0 && expert[p] < E, "sort_slots_by_expert: expert ", expert[p], " at pair ", p,
+                    " is out of range for ", E, " experts");
+        std::fill(start, start + E + 1, std::int64_t{0});
+        for (std::int64_t p = 0; p < P; ++p) ++start[expert[p] + 1];
+        for (std::int64_t e = 0; e < E; ++e) start[e + 1] += start[e];
+        std::vector<std::int64_t> next(start, start + E);
+        for (std::int64_t p = 0; p < P; ++p) {
+            const std::int64_t at = next[static_cast<std::size_t>(expert[p])]++;
+            pair[at] = static_cast<std::int32_t>(p);
+            token[at] = static_cast<std::int32_t>(p / k);
+        }
+    }
+
     // Backward of the combine: dy[m, :] += w[m]·dout[idx[m], :],  dw[m] += dout[idx[m], :]·y[m, :]
     template <class T>
     static void scatter_add_rows_backward(std::int64_t M, std::int64_t C, const T* y, const T* w,
