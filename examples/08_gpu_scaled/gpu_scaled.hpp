@@ -39,12 +39,12 @@ namespace gpu_scaled {
 
 // Flags and their defaults (examples/example_flags.hpp reads them).
 inline std::map<std::string, std::string> default_flags() {
-    return {{"quick", "0"}, {"out", ""}, {"steps", "30"}, {"pretrain-steps", "2000"}, {"seed", "1"},
+    return {{"quick", "0"}, {"out", ""}, {"steps", "30"}, {"pretrain_steps", "2000"}, {"seed", "1"},
             // NVIDIA's H100 SXM datasheet: 989 TFLOP/s of dense bf16 tensor-core math (1979 is
             // with 2:4 sparsity, which nothing here uses); tf32 dense is 495, plain fp32 67.
-            {"peak-tflops", "989"},
+            {"peak_tflops", "989"},
             {"precision", "bf16"},  // fp32 | tf32 | bf16: the GEMMs' inputs (main.cu sets it)
-            {"no-torch", "0"}, {"python", "python3"}, {"torch-peer", GRPO_EXAMPLE_08_DIR "/torch_peer.py"}};
+            {"no_torch", "0"}, {"python", "python3"}, {"torch_peer", GRPO_EXAMPLE_08_DIR "/torch_peer.py"}};
 }
 
 // What the lesson needs from the device besides the backend: a wait for queued work (a GPU runs
@@ -91,7 +91,7 @@ inline Plan make_plan(const ExampleFlags& flags, int vocab_size) {
     c.max_seq_len = quick ? 256 : 320;  // a countdown prompt (~170 tokens) + 128 new tokens
     c.bias_update_speed = 0.01;         // as chapters 6 and 7: V3's 0.001 is for trillions of tokens
     c.init_std = 0.02;
-    p.pretrain.steps = quick ? 6 : flags.i("pretrain-steps");
+    p.pretrain.steps = quick ? 6 : flags.i("pretrain_steps");
     p.pretrain.batch = quick ? 4 : 32;
     p.pretrain.seq = quick ? 64 : 256;
     // nanoGPT's GPT-2 small (124M): lr 6e-4 cosine to 6e-5; betas (0.9, 0.95) are PretrainConfig's.
@@ -108,7 +108,7 @@ inline Plan make_plan(const ExampleFlags& flags, int vocab_size) {
     p.eval_samples = quick ? 2 : 4;
     p.peer_warmup = quick ? 1 : 5;
     p.peer_steps = quick ? 2 : 20;
-    grpo::require(p.pretrain.steps > p.untimed_steps, "--pretrain-steps=", p.pretrain.steps,
+    grpo::require(p.pretrain.steps > p.untimed_steps, "--pretrain_steps=", p.pretrain.steps,
                   ": expected more than the ", p.untimed_steps, " untimed warm-up steps");
     return p;
 }
@@ -304,7 +304,7 @@ nlohmann::json peer_config(const grpo::Transformer<float, B>& model, const Plan&
     return {{"model", c}, {"batch", plan.pretrain.batch}, {"seq", plan.pretrain.seq},
             {"optimizer", {{"lr", plan.pretrain.schedule.max_lr}, {"beta1", o.beta1}, {"beta2", o.beta2},
                            {"eps", o.eps}, {"weight_decay", o.weight_decay}}},
-            {"precision", device.matmul_precision}, {"peak_tflops", flags.d("peak-tflops")},
+            {"precision", device.matmul_precision}, {"peak_tflops", flags.d("peak_tflops")},
             {"parameters", model.parameter_count()}, {"active_matmul_parameters", active_matmul_parameters(model)},
             {"warmup_steps", plan.peer_warmup},
             {"timed_steps", plan.peer_steps}};
@@ -313,7 +313,7 @@ nlohmann::json peer_config(const grpo::Transformer<float, B>& model, const Plan&
 // Step 4: runs the peer on `config_path` and returns the JSON line it prints last (null when
 // it fails; its own messages go to standard error).
 inline nlohmann::json run_torch_peer(const ExampleFlags& flags, const std::string& config_path) {
-    const std::string command = flags.s("python") + " '" + flags.s("torch-peer") + "' --config='" + config_path + "'";
+    const std::string command = flags.s("python") + " '" + flags.s("torch_peer") + "' --config='" + config_path + "'";
     std::fprintf(stderr, "torch peer: %s\n", command.c_str());
     std::FILE* pipe = popen(command.c_str(), "r");
     if (!pipe) return nullptr;
@@ -340,7 +340,7 @@ int run_scaled(const ExampleFlags& flags, const Device& device) {
     const std::string out = flags.s("out").empty() ? (quick ? "gpu_scaled_quick" : "gpu_scaled_out") : flags.s("out");
     std::filesystem::create_directories(out);
     grpo::JsonlWriter log(out + "/metrics.jsonl", true);
-    const double peak = flags.d("peak-tflops") * 1e12;
+    const double peak = flags.d("peak_tflops") * 1e12;
 
     // 1. The model.
     grpo::Rng init(static_cast<std::uint64_t>(flags.i("seed")));
@@ -367,7 +367,7 @@ int run_scaled(const ExampleFlags& flags, const Device& device) {
                 pre.final_loss);
     std::printf("  training   %.0f tokens/s, %.1f ms a step (steps %d..%d)\n", train_rate,
                 1e3 * pre.seconds / pre.timed_steps, plan.untimed_steps + 1, plan.pretrain.steps);
-    std::printf("  MFU        %.2f%% of %.0f TFLOP/s (--peak-tflops)\n", 100 * train_rate * flops_per_token / peak,
+    std::printf("  MFU        %.2f%% of %.0f TFLOP/s (--peak_tflops)\n", 100 * train_rate * flops_per_token / peak,
                 peak / 1e12);
     std::printf("  memory     %.2f GiB of tensors at the peak\n", gib(pre.peak_bytes));
 
@@ -398,11 +398,11 @@ int run_scaled(const ExampleFlags& flags, const Device& device) {
     const std::string config_path = out + "/peer_config.json";
     std::ofstream(config_path) << peer_config(model, plan, flags, device).dump(2) << "\n";
     int status = 0;
-    if (flags.i("no-torch") == 0) {
+    if (flags.i("no_torch") == 0) {
         std::fflush(stdout);  // our lines before the peer's messages
         const nlohmann::json peer = run_torch_peer(flags, config_path);
         if (peer.is_null()) {
-            std::printf("\nPyTorch peer: failed (see above); rerun with --no-torch to leave it out\n");
+            std::printf("\nPyTorch peer: failed (see above); rerun with --no_torch to leave it out\n");
             status = 1;
         } else {
             const double torch_rate = peer.at("tokens_per_s").get<double>();

@@ -2,8 +2,8 @@
 // gpu_scaled.hpp on grpo::Cuda. Chapter: tutorials/08-gpu-scaled.md.
 //
 //   build/examples/08_gpu_scaled                          # the full run, then the PyTorch peer
-//   build/examples/08_gpu_scaled --quick --no-torch       # toy size in seconds (what ctest runs)
-//   build/examples/08_gpu_scaled --precision=tf32 --peak-tflops=495   # TF32 GEMMs, TF32's peak
+//   build/examples/08_gpu_scaled --quick --no_torch       # toy size in seconds (what ctest runs)
+//   build/examples/08_gpu_scaled --precision=tf32 --peak_tflops=495   # TF32 GEMMs, TF32's peak
 //   build/examples/08_gpu_scaled --python=/path/to/venv/bin/python    # the Python with torch
 // Without a GPU it prints one line and exits 77 (ctest: skipped).
 #include <cstdio>

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Example 08's PyTorch peer: the same model's pretraining step, in eager PyTorch, timed.
 
-examples/08_gpu_scaled runs this script at its end (unless --no-torch) with the file it wrote,
+examples/08_gpu_scaled runs this script at its end (unless --no_torch) with the file it wrote,
 <out>/peer_config.json: the model config (TransformerConfig's fields), the batch shape, AdamW's
 settings, the matmul precision, the peak TFLOP/s and how many steps to time. The peer builds
 the same architecture as grpo::Transformer, the one bench/bench_model_torch.py builds for the
