@@ -5,7 +5,8 @@
 // Keys may start before the queries: with S keys and T queries, the first P = S − T keys are a
 // prefix (a KV cache while decoding), and query t (absolute position P + t) sees keys 0..P+t.
 // Heads are independent, so the (batch, head) loop runs in parallel; within a head the products
-// are Eigen GEMMs over strided Maps of the (B, T, H, D) buffers (no copies), and the mask and
+// are Eigen GEMMs over strided Maps of the (B, T, H, D) buffers (no copies; CpuMatmul::product,
+// which keeps the bits independent of the CPU), and the mask and
 // softmax are plain loops. Masked scores are computed and then zeroed: simpler than a
 // triangular product and still far faster than scalar dot products.
 #pragma once
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "grpo/backend/cpu/matmul.hpp"
 #include "grpo/backend/cpu/parallel.hpp"
 
 namespace grpo {
@@ -37,6 +39,7 @@ struct CpuAttention {
         const std::int64_t P = S - T_;
         const T scale = T(1) / std::sqrt(static_cast<T>(D));
         const Eigen::OuterStride<> stride(H * D);
+        cpu_keep_eigen_serial();
         GRPO_PARALLEL_FOR(B * H > 1 && B * H * T_ * S * D > kCpuParallelMin)
         for (std::int64_t bh = 0; bh < B * H; ++bh) {
             const std::int64_t b = bh / H, h = bh % H;
@@ -47,7 +50,7 @@ struct CpuAttention {
             Mat<T> scratch;  // the probabilities of this head when the caller keeps none (att null)
             if (!att) scratch.resize(T_, S);
             Eigen::Map<Mat<T>> A(att ? att + bh * T_ * S : scratch.data(), T_, S);  // (T, S)
-            A.noalias() = scale * (Q * K.transpose());
+            CpuMatmul::product(A, Q, K.transpose(), scale, false);
             for (std::int64_t t = 0; t < T_; ++t) {  // causal softmax: query t sees keys 0..P+t
                 T* row = A.data() + t * S;
                 const std::int64_t last = P + t;
@@ -58,7 +61,7 @@ struct CpuAttention {
                 for (std::int64_t s = 0; s <= last; ++s) row[s] /= sum;
                 for (std::int64_t s = last + 1; s < S; ++s) row[s] = 0;
             }
-            O.noalias() = A * V;
+            CpuMatmul::product(O, A, V, T(1), false);
         }
     }
 
@@ -70,6 +73,7 @@ struct CpuAttention {
                                    const T* att, const T* dout, T* dq, T* dk, T* dv) {
         const T scale = T(1) / std::sqrt(static_cast<T>(D));
         const Eigen::OuterStride<> stride(H * D);
+        cpu_keep_eigen_serial();
         GRPO_PARALLEL_FOR(B * H > 1 && B * H * T_ * S * D > kCpuParallelMin)
         for (std::int64_t bh = 0; bh < B * H; ++bh) {
             const std::int64_t b = bh / H, h = bh % H;
@@ -77,14 +81,15 @@ struct CpuAttention {
             HeadMap<T> Q(q + qo, T_, D, stride), K(k + ko, S, D, stride), V(v + ko, S, D, stride);
             HeadMap<T> dO(dout + qo, T_, D, stride);                 // (T, D)
             Eigen::Map<const Mat<T>> A(att + bh * T_ * S, T_, S);    // (T, S)
-            if (dv) HeadMapMut<T>(dv + ko, S, D, stride).noalias() += A.transpose() * dO;
-            Mat<T> dS = dO * V.transpose();                          // (T, S) dP, then dS
+            if (dv) CpuMatmul::product(HeadMapMut<T>(dv + ko, S, D, stride), A.transpose(), dO, T(1), true);
+            Mat<T> dS(T_, S);                                        // (T, S) dP, then dS
+            CpuMatmul::product(dS, dO, V.transpose(), T(1), false);
             for (std::int64_t t = 0; t < T_; ++t) {
                 const T pdp = A.row(t).dot(dS.row(t));
                 dS.row(t) = (A.row(t).array() * (dS.row(t).array() - pdp) * scale).matrix();
             }
-            if (dq) HeadMapMut<T>(dq + qo, T_, D, stride).noalias() += dS * K;
-            if (dk) HeadMapMut<T>(dk + ko, S, D, stride).noalias() += dS.transpose() * Q;
+            if (dq) CpuMatmul::product(HeadMapMut<T>(dq + qo, T_, D, stride), dS, K, T(1), true);
+            if (dk) CpuMatmul::product(HeadMapMut<T>(dk + ko, S, D, stride), dS.transpose(), Q, T(1), true);
         }
     }
 };

@@ -1,6 +1,13 @@
 // GEMM of the CPU backend: C = alpha·op(A)·op(B) + beta·C on row-major buffers, through Eigen
 // Maps over the tensor storage (no copies). Eigen's GEMM is cache-blocked; the library splits
 // a large product into one slab per OpenMP thread and runs Eigen on each (see gemm).
+//
+// The same bits on every CPU (docs/core.md, "The same bits on every machine"). Eigen cuts the
+// sum over K into blocks whose depth it derives from the L1 size it reads from the CPU at run
+// time (for float in the portable build: 680 with 32 KiB, 1016 with 48 KiB), and its own
+// threaded GEMM picks other blocks again for each thread count. Blocks add up in another order,
+// so the bits of C would depend on the machine. So the library cuts K itself, at a fixed depth
+// that Eigen never cuts further, and never lets Eigen thread (the slabs below do that).
 #pragma once
 
 #include <Eigen/Core>
@@ -12,9 +19,16 @@
 namespace grpo {
 
 // Products with fewer multiply-adds than this run on one thread; slabs are cut at multiples of
-// kCpuGemmSlabAlign rows or columns (whole register tiles of Eigen's kernel).
+// kCpuGemmSlabAlign rows or columns (whole register tiles of Eigen's kernel, so every row and
+// column of C goes through the same kernel path whatever the thread count).
 constexpr double kCpuGemmParallelMin = 1 << 18;
 constexpr std::int64_t kCpuGemmSlabAlign = 16;
+// The sum over K is cut into blocks of this depth, added in order. Eigen's own depth block is
+// ((L1 - 8·mr·nr·sizeof(T)) / ((mr + nr)·sizeof(T))) rounded down to a multiple of 8
+// (GeneralBlockPanelKernel.h, evaluateProductBlockingSizesHeuristic): for the smallest L1 of an
+// x86-64 CPU, 16 KiB (also Eigen's default when it cannot read the CPU), that is 336 for float
+// and 248 for double in the portable (SSE2) build, so a block of 240 is never cut again.
+constexpr std::int64_t kCpuGemmDepthBlock = 240;
 
 struct CpuMatmul {
     template <class T>
@@ -42,6 +56,7 @@ struct CpuMatmul {
             else if (beta != T(1)) c *= beta;
             if (K == 0) return;
         }
+        cpu_keep_eigen_serial();
         int threads = 1;
 #if defined(_OPENMP)
         if (!omp_in_parallel() && static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) >=
@@ -75,15 +90,27 @@ struct CpuMatmul {
     static void block_product(bool trans_a, bool trans_b, const AMap& a, const BMap& b, CMap& c, std::int64_t r0,
                               std::int64_t m, std::int64_t c0, std::int64_t n, T alpha, bool accumulate) {
         auto cb = c.block(r0, c0, m, n);
-        if (!trans_a && !trans_b) assign(cb, alpha * a.middleRows(r0, m) * b.middleCols(c0, n), accumulate);
-        else if (trans_a && !trans_b) assign(cb, alpha * a.middleCols(r0, m).transpose() * b.middleCols(c0, n), accumulate);
-        else if (!trans_a && trans_b) assign(cb, alpha * a.middleRows(r0, m) * b.middleRows(c0, n).transpose(), accumulate);
-        else assign(cb, alpha * a.middleCols(r0, m).transpose() * b.middleRows(c0, n).transpose(), accumulate);
+        if (!trans_a && !trans_b) product(cb, a.middleRows(r0, m), b.middleCols(c0, n), alpha, accumulate);
+        else if (trans_a && !trans_b) product(cb, a.middleCols(r0, m).transpose(), b.middleCols(c0, n), alpha, accumulate);
+        else if (!trans_a && trans_b) product(cb, a.middleRows(r0, m), b.middleRows(c0, n).transpose(), alpha, accumulate);
+        else product(cb, a.middleCols(r0, m).transpose(), b.middleRows(c0, n).transpose(), alpha, accumulate);
     }
-    template <class Dst, class Product>
-    static void assign(Dst& dst, const Product& product, bool accumulate) {
-        if (accumulate) dst.noalias() += product;
-        else dst.noalias() = product;
+
+    // dst (=, or += when accumulate) alpha · lhs · rhs for any Eigen matrices, maps or blocks, on one
+    // thread: the depth is summed one kCpuGemmDepthBlock after the other, so the bits do not depend on
+    // the CPU's cache sizes (see the top of this file). Attention's per-head products use it too.
+    template <class Dst, class Lhs, class Rhs, class T>
+    static void product(Dst&& dst, const Lhs& lhs, const Rhs& rhs, T alpha, bool accumulate) {
+        const std::int64_t K = lhs.cols();
+        if (K == 0) {
+            if (!accumulate) dst.setZero();
+            return;
+        }
+        for (std::int64_t k0 = 0; k0 < K; k0 += kCpuGemmDepthBlock) {
+            const std::int64_t kb = std::min(kCpuGemmDepthBlock, K - k0);
+            if (accumulate || k0 > 0) dst.noalias() += alpha * lhs.middleCols(k0, kb) * rhs.middleRows(k0, kb);
+            else dst.noalias() = alpha * lhs.middleCols(k0, kb) * rhs.middleRows(k0, kb);
+        }
     }
 
     // `batch` independent GEMMs; matrix i starts at A + i·stride_a (likewise B, C). A stride of
