@@ -3,12 +3,17 @@
 #                       ~14 minutes on 2 cores); its outputs go to r1_zero_out/
 #   make run QUICK=1    the same at toy size, in seconds (outputs in r1_zero_quick/)
 #   make run MAIN_EXAMPLE=07_r1_pipeline   the R1 pipeline instead (~40 minutes; r1_pipeline_out/)
+#   make examples       set up and build the numbered examples alone, in build/examples/
 #   make test           set up, build, and run the whole test suite
+#   make bench          build the Google Benchmark programs, for this CPU, in build-bench/bench/
+#   make check-march MARCH=cooperlake   build the main job and the benchmarks for another CPU
+#                       without running them (CI does, for an AVX-512 CPU it does not have)
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 MAIN_EXAMPLE ?= 06_r1_zero
+MARCH ?= cooperlake
 
-.PHONY: run run-build test setup configure build clean
+.PHONY: run run-build examples test bench check-march setup configure build clean
 
 # The main job is built alone, with -march=native, in its own folder (the test build stays
 # portable: its examples' outputs are diffed bit for bit).
@@ -22,17 +27,33 @@ run-build: setup
 	      -DGRPO_BUILD_BENCH=OFF -DGRPO_ENABLE_CUDA=OFF
 	cmake --build $(RUN_BUILD) --target example_$(MAIN_EXAMPLE) -j $(JOBS)
 
+examples: configure
+	cmake --build $(BUILD) --target grpo_examples -j $(JOBS)
+
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The benchmarks are programs for this CPU (-march=native), not tests: they have a build of their own.
+bench: setup
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DGRPO_BUILD_TESTS=OFF -DGRPO_BUILD_EXAMPLES=OFF \
+	      -DGRPO_BUILD_BENCH=ON
+	cmake --build build-bench -j $(JOBS)
+
+# What `make run` and `make bench` build, for the CPU MARCH names: a warning in a CPU's intrinsics
+# (GCC 12's avx512fintrin.h inside Eigen) must never fail them again. Compiled, not run.
+check-march: setup
+	cmake -S . -B build-$(MARCH) -DCMAKE_BUILD_TYPE=Release -DGRPO_NATIVE=ON -DGRPO_MARCH=$(MARCH) \
+	      -DGRPO_BUILD_TESTS=OFF -DGRPO_BUILD_BENCH=ON -DGRPO_ENABLE_CUDA=OFF
+	cmake --build build-$(MARCH) --target example_$(MAIN_EXAMPLE) grpo_benchmarks -j $(JOBS)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 configure: setup
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DGRPO_BUILD_BENCH=OFF
 
 setup:
 	bash scripts/setup.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-bench build-native build-$(MARCH)

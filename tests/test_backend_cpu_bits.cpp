@@ -54,7 +54,7 @@ void check_same_bits(Compute compute) {
     for (const Machine& m : kMachines) {
         emulate(m);
         const auto got = compute();
-        INFO("machine: ", std::string(m.name));
+        INFO("machine: ", m.name);
         REQUIRE(got.size() == reference.size());
         std::size_t first_diff = got.size();
         for (std::size_t i = 0; i < got.size() && first_diff == got.size(); ++i)

@@ -14,7 +14,7 @@ namespace {
 
 using V = grpo::Var<double, grpo::Cpu>;
 using Tn = grpo::Tensor<double, grpo::Cpu>;
-using MoE = grpo::MoE<double, grpo::Cpu>;
+using MoeD = grpo::MoE<double, grpo::Cpu>;
 using Cfg = grpo::MoEConfig;
 
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
@@ -26,7 +26,7 @@ void set(V w, const std::vector<double>& v) { w.value().copy_from_host(v); }
 
 // Redraws every weight: the gate from N(0, gate_std²), the experts from N(0, 0.5²), so that the
 // scores are well apart and the outputs are not tiny.
-void redraw(const MoE& moe, grpo::Rng& rng, double gate_std) {
+void redraw(const MoeD& moe, grpo::Rng& rng, double gate_std) {
     for (const auto& [name, w] : moe.named_params()) {
         const double std = name == "gate.weight" ? gate_std : 0.5;
         set(w, Tn::randn(w.shape(), rng, std).to_host());
@@ -34,7 +34,7 @@ void redraw(const MoE& moe, grpo::Rng& rng, double gate_std) {
 }
 
 // The smallest gap, over tokens, between the k-th and (k+1)-th biased score (no group limit).
-double selection_margin(const MoE& moe, const V& x) {
+double selection_margin(const MoeD& moe, const V& x) {
     const auto r = moe.route(nullptr, x);
     const auto& c = moe.config();
     const std::int64_t E = c.n_routed_experts, k = c.experts_per_token, N = x.shape().dim[0];
@@ -65,7 +65,7 @@ TEST_CASE("moe routing by hand: top-2 by sigmoid, weights sum to route_scale, th
     c.d_model = 2, c.n_routed_experts = 4, c.experts_per_token = 2, c.expert_hidden = 3, c.n_shared_experts = 0;
     c.route_scale = 2.5;
     grpo::Rng rng(1);
-    MoE moe(c, rng);
+    MoeD moe(c, rng);
     set(moe.gate_weight(), {2, 0, 1, 0, -1, 0, 0.5, 0});  // logits of x = (1, 0): (2, 1, -1, 0.5)
     const V x = input({1, 2}, {1, 0});
     const double s0 = sigmoid(2), s1 = sigmoid(1), s3 = sigmoid(0.5);
@@ -88,7 +88,7 @@ TEST_CASE("moe routing by hand: top-2 by sigmoid, weights sum to route_scale, th
     // Softmax scoring (the V2 option): the weights are the softmax probabilities, not renormalised.
     c.scoring = Cfg::Scoring::softmax;
     grpo::Rng rng2(1);
-    MoE soft(c, rng2);
+    MoeD soft(c, rng2);
     set(soft.gate_weight(), {2, 0, 1, 0, -1, 0, 0.5, 0});
     r = soft.route(nullptr, x);
     const double z = std::exp(2) + std::exp(1) + std::exp(-1) + std::exp(0.5);
@@ -103,7 +103,7 @@ TEST_CASE("moe group-limited routing chooses only within the kept groups") {
     c.d_model = 1, c.n_routed_experts = 8, c.experts_per_token = 2, c.expert_hidden = 2;
     c.n_groups = 4, c.topk_groups = 2;
     grpo::Rng rng(2);
-    MoE moe(c, rng);
+    MoeD moe(c, rng);
     // Groups of 2. Group scores (sum of the top 2 sigmoids): g0 = σ(3) + σ(-3) = 1.0,
     // g1 = 2σ(1) = 1.46, g2 = σ(2) + σ(-1) = 1.15, g3 = 2σ(-2) = 0.24. Kept: g1 and g2. Expert 0
     // has the best score of all (σ(3) = 0.95) but its group is dropped.
@@ -113,13 +113,13 @@ TEST_CASE("moe group-limited routing chooses only within the kept groups") {
     CHECK(moe.route(nullptr, x).experts == std::vector<std::int32_t>{4, 2});
     c.n_groups = 1, c.topk_groups = 1;  // without the group limit expert 0 is chosen
     grpo::Rng rng2(2);
-    MoE flat(c, rng2);
+    MoeD flat(c, rng2);
     set(flat.gate_weight(), w);
     CHECK(flat.route(nullptr, x).experts == std::vector<std::int32_t>{0, 4});
     // With topk_groups = 1 only group 1 is kept.
     c.n_groups = 4, c.topk_groups = 1;
     grpo::Rng rng3(2);
-    MoE one(c, rng3);
+    MoeD one(c, rng3);
     set(one.gate_weight(), w);
     CHECK(one.route(nullptr, x).experts == std::vector<std::int32_t>{2, 3});
 }
@@ -145,7 +145,7 @@ TEST_CASE("moe output equals a plain loop over every token and its chosen expert
     c.d_model = 4, c.n_routed_experts = 6, c.experts_per_token = 2, c.expert_hidden = 3, c.n_shared_experts = 2;
     c.route_scale = 1.5;
     grpo::Rng rng(3);
-    MoE moe(c, rng);
+    MoeD moe(c, rng);
     redraw(moe, rng, 1.0);
     moe.bias().copy_from_host({0.1, -0.2, 0.0, 0.3, -0.1, 0.05});
     const std::int64_t N = 7, d = 4, E = 6, k = 2;
@@ -190,7 +190,7 @@ TEST_CASE("moe finite-difference gradient of the whole layer with the selection 
         c.d_model = 3, c.n_routed_experts = 5, c.experts_per_token = 2, c.expert_hidden = 2, c.n_shared_experts = 1;
         c.route_scale = 1.7, c.scoring = scoring;
         grpo::Rng rng(4);
-        MoE moe(c, rng);
+        MoeD moe(c, rng);
         redraw(moe, rng, 1.5);
         moe.bias().copy_from_host({0.05, -0.05, 0.0, 0.1, -0.1});
         std::vector<V> inputs{V::param(Tn::randn({4, 3}, rng))};
@@ -214,7 +214,7 @@ TEST_CASE("moe balance loss by hand and its finite-difference gradient") {
     c.d_model = 3, c.n_routed_experts = 4, c.experts_per_token = 2, c.expert_hidden = 2;
     c.balance_loss_alpha = 0.3;
     grpo::Rng rng(5);
-    MoE moe(c, rng);
+    MoeD moe(c, rng);
     redraw(moe, rng, 1.5);
     const std::int64_t N = 5, E = 4, k = 2;
     const V x = V::param(Tn::randn({N, 3}, rng));
@@ -254,7 +254,7 @@ TEST_CASE("moe update_balance_bias moves b toward under-loaded experts by exactl
     c.d_model = 4, c.n_routed_experts = 4, c.experts_per_token = 1, c.expert_hidden = 2;
     c.bias_update_speed = 0.01;
     grpo::Rng rng(6);
-    MoE moe(c, rng);
+    MoeD moe(c, rng);
     set(moe.gate_weight(), {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1});  // identity: token e_i picks i
     const V x = input({4, 4}, {1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0});
     moe.forward(nullptr, x);
@@ -269,7 +269,7 @@ TEST_CASE("moe named_params, bias state and skipped experts") {
     Cfg c;
     c.d_model = 4, c.n_routed_experts = 4, c.experts_per_token = 1, c.expert_hidden = 2;
     grpo::Rng rng(7);
-    MoE moe(c, rng);
+    MoeD moe(c, rng);
     const auto params = moe.named_params("layers.0.ffn.");
     REQUIRE(params.size() == 1 + 3 * 4 + 3 * 1);
     CHECK(params[0].first == "layers.0.ffn.gate.weight");
@@ -316,9 +316,9 @@ TEST_CASE("moe config validation names the offending field") {
     CHECK(with([](Cfg& c) { c.bias_update_speed = -0.5; }) == "MoEConfig.bias_update_speed = -0.5 must be >= 0");
     CHECK(with([](Cfg& c) { c.init_std = 0; }) == "MoEConfig.init_std = 0 must be > 0");
     grpo::Rng rng(8);
-    CHECK_THROWS_AS(MoE(Cfg{}, rng), grpo::Error);
+    CHECK_THROWS_AS(MoeD(Cfg{}, rng), grpo::Error);
     // A wrong input shape names both shapes.
-    MoE moe(ok, rng);
+    MoeD moe(ok, rng);
     try {
         moe.forward(nullptr, input({2, 3}, {1, 2, 3, 4, 5, 6}));
         FAIL("no error");

@@ -7,7 +7,7 @@
 using grpo::AdvantageConfig;
 using grpo::group_advantages;
 
-// The seed's worked example (shared/seeds/000): rewards 2, 1, 2 -> mean 5/3; population std
+// The worked example (docs/references.md, 'The founding notes'): rewards 2, 1, 2 -> mean 5/3; population std
 // sqrt(((1/3)^2 + (2/3)^2 + (1/3)^2) / 3) = sqrt(2)/3 = 0.4714; advantages (1/3)/0.4714 =
 // 1/sqrt(2) = +0.7071 and (-2/3)/0.4714 = -sqrt(2) = -1.4142.
 TEST_CASE("advantages: the seed's table uses the population std") {
@@ -30,7 +30,7 @@ TEST_CASE("advantages: TRL and verl use the sample std, with different eps") {
     CHECK(verl.advantages[1] == doctest::Approx((-2.0 / 3.0) / (s + 1e-6)).epsilon(1e-14));
 }
 
-// REFERENCES.md's table: G = 2, rewards {0, 1}.
+// docs/references.md, 'Group-relative advantages': G = 2, rewards {0, 1}.
 TEST_CASE("advantages: G = 2, rewards {0, 1} under each named choice") {
     const std::vector<double> r = {0, 1};
     // sample std = sqrt(0.5) = 0.70711; 0.5 / (0.70711 + 1e-4) = 0.70701

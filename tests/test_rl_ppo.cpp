@@ -241,7 +241,7 @@ using Critic2 = Critic<double, Cpu>;
 
 // Two prompts (3 and 1 tokens), G = 2, completions of lengths 2, 4, 1, 3 (as in the
 // policy_logprobs tests): L = 4, W = 6.
-const std::vector<std::vector<std::int32_t>> kPrompts = {{1, 3, 5}, {1}};
+const std::vector<std::vector<std::int32_t>> kPpoPrompts = {{1, 3, 5}, {1}};
 
 Completions two_groups() {
     Completions c;
@@ -267,7 +267,7 @@ TEST_CASE("Critic::values equals each row computed alone, at the policy's log-pr
     Rng rng(21);
     Critic2 critic(grpo_test::tiny_moe_config(16), rng);
     const Completions c = two_groups();
-    const auto batch = pack_policy_batch<Cpu>(kPrompts, c);
+    const auto batch = pack_policy_batch<Cpu>(kPpoPrompts, c);
     const VarD values = critic.values(nullptr, batch);
     CHECK(values.shape() == Shape{4, 4});
     const auto got = values.value().to_host();
@@ -275,11 +275,11 @@ TEST_CASE("Critic::values equals each row computed alone, at the policy's log-pr
     const double b = param_named(critic, "value_head.bias").value().item();
     const std::int64_t C = critic.config().d_model;
     for (std::size_t n = 0; n < 4; ++n) {
-        std::vector<std::int32_t> row(kPrompts[n / 2]);
+        std::vector<std::int32_t> row(kPpoPrompts[n / 2]);
         row.insert(row.end(), c.tokens[n].begin(), c.tokens[n].end());
         const auto W = static_cast<std::int64_t>(row.size());
         const auto h = critic.trunk().hidden(nullptr, Ids<Cpu>::from({1, W}, row)).value().to_host();
-        const auto P = static_cast<std::int64_t>(kPrompts[n / 2].size());
+        const auto P = static_cast<std::int64_t>(kPpoPrompts[n / 2].size());
         for (std::size_t t = 0; t < c.tokens[n].size(); ++t) {
             double v = b;
             for (std::int64_t k = 0; k < C; ++k) v += h[(P - 1 + static_cast<std::int64_t>(t)) * C + k] * w[k];
@@ -310,7 +310,7 @@ TEST_CASE("Critic: value-loss gradient on the value head and a trunk weight agai
     Rng rng(23);
     Critic2 critic(grpo_test::tiny_moe_config(16), rng);
     const Completions c = two_groups();
-    const auto batch = pack_policy_batch<Cpu>(kPrompts, c);
+    const auto batch = pack_policy_batch<Cpu>(kPpoPrompts, c);
     const auto mask = completion_mask<double, Cpu>(c, batch.completion_width);
     std::vector<double> old = critic.values(nullptr, batch).value().to_host(), ret = old;
     for (std::size_t k = 0; k < old.size(); ++k) {
@@ -358,7 +358,7 @@ TEST_CASE("Critic: value-loss gradient on the value head and a trunk weight agai
 TEST_CASE("Critic::values names a batch of the wrong shape") {
     Rng rng(24);
     Critic2 critic(grpo_test::tiny_moe_config(16), rng);
-    auto batch = pack_policy_batch<Cpu>(kPrompts, two_groups());
+    auto batch = pack_policy_batch<Cpu>(kPpoPrompts, two_groups());
     batch.columns = Ids<Cpu>::from({3}, {0, 1, 2});
     CHECK_THROWS_WITH_AS(critic.values(nullptr, batch),
                          "Critic::values: columns have shape (3), expected (rows x completion_width) = (16)", Error);

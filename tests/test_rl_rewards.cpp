@@ -6,7 +6,8 @@
 
 using namespace grpo;
 
-// The seed's three responses (shared/seeds/000), written with the template's tags.
+// The worked example's three responses (docs/references.md, 'The founding notes'), written
+// with the template's tags.
 const std::string kSeed1 = "<think>Subtract 3: 2x = 4 → x = 2.</think><answer>2</answer>";
 const std::string kSeed2 = "<think>Subtract 3: 2x = 7 → x = 3.5.</think><answer>3.5</answer>";
 const std::string kSeed3 = "<think>2x + 3 = 7 → 2x = 4 → x = 2.</think><answer>2</answer>";
@@ -218,7 +219,7 @@ TEST_CASE("length: cosine-scaled reward, open-r1's defaults") {
     CHECK(cosine_length_reward(250, false, cfg) == doctest::Approx(-0.5));  // stays at the end
 }
 
-TEST_CASE("weighted sum: seed 003's weights and the length rule") {
+TEST_CASE("weighted sum: the founding notes' weights and the length rule") {
     const std::string mixed = "<think>subtract 三 then divide</think><answer>2</answer>";
     const auto r = score_completion(mixed, "2", RewardConfig::seed_003());
     CHECK(r.accuracy == 1.0);

@@ -16,9 +16,9 @@ using grpo_test::trainer_model_config;
 namespace {
 
 using Model = Transformer<float, Cpu>;
-using Trainer = PpoTrainer<float, Cpu>;
+using PpoTrainerF = PpoTrainer<float, Cpu>;
 
-PpoTrainerConfig small_trainer_config() {
+PpoTrainerConfig small_ppo_config() {
     PpoTrainerConfig c;
     c.prompts_per_step = 4;
     c.sampling.max_new_tokens = 8;
@@ -47,7 +47,7 @@ nlohmann::json without_timings(const PpoStepMetrics& m) {
 
 TEST_CASE("a PpoTrainer step moves policy and critic and its metrics agree with the completions") {
     const Tokenizer tok = Tokenizer::ascii();
-    const PpoTrainerConfig config = small_trainer_config();
+    const PpoTrainerConfig config = small_ppo_config();
     REQUIRE(config.sampling.group_size == 1);  // PPO's default: one completion per prompt
     REQUIRE(config.ppo.kl_coef > 0);           // so there is a reference model
 
@@ -55,7 +55,7 @@ TEST_CASE("a PpoTrainer step moves policy and critic and its metrics agree with 
     Model model(trainer_model_config(), init);
     Rng init_copy(4);
     Model sampler_copy(trainer_model_config(), init_copy);  // the policy before the step
-    Trainer trainer(model, tok, any_number_is_right, config);
+    PpoTrainerF trainer(model, tok, any_number_is_right, config);
 
     // The critic is the policy's trunk (no LM head, V x C) plus a (C, 1) head and a bias.
     const TransformerConfig& mc = model.config();
@@ -116,11 +116,11 @@ TEST_CASE("a PpoTrainer step moves policy and critic and its metrics agree with 
 
 TEST_CASE("with one PPO epoch the ratio is exactly 1 and nothing is clipped") {
     const Tokenizer tok = Tokenizer::ascii();
-    PpoTrainerConfig config = small_trainer_config();
+    PpoTrainerConfig config = small_ppo_config();
     config.ppo_epochs = 1;
     Rng init(5);
     Model model(trainer_model_config(), init);
-    Trainer trainer(model, tok, any_number_is_right, config);
+    PpoTrainerF trainer(model, tok, any_number_is_right, config);
     const PpoStepMetrics m = trainer.step();
     // π_old came from a forward of its own without a tape; the first epoch's forward with a
     // tape computes the same numbers, so every ratio is exp(0) = 1.
@@ -137,10 +137,10 @@ TEST_CASE("with one PPO epoch the ratio is exactly 1 and nothing is clipped") {
 
 TEST_CASE("the same seed twice gives a PpoTrainer the same metrics and weights") {
     const Tokenizer tok = Tokenizer::ascii();
-    const PpoTrainerConfig config = small_trainer_config();
+    const PpoTrainerConfig config = small_ppo_config();
     Rng init_a(6), init_b(6);
     Model a(trainer_model_config(), init_a), b(trainer_model_config(), init_b);
-    Trainer ta(a, tok, any_number_is_right, config), tb(b, tok, any_number_is_right, config);
+    PpoTrainerF ta(a, tok, any_number_is_right, config), tb(b, tok, any_number_is_right, config);
     for (int s = 0; s < 2; ++s) CHECK(without_timings(ta.step()).dump() == without_timings(tb.step()).dump());
     CHECK(weights(a.params()) == weights(b.params()));
     CHECK(weights(ta.critic().params()) == weights(tb.critic().params()));
@@ -150,18 +150,18 @@ TEST_CASE("the same seed twice gives a PpoTrainer the same metrics and weights")
     other.seed = 12;
     Rng init_c(6);
     Model c(trainer_model_config(), init_c);
-    Trainer tc(c, tok, any_number_is_right, other), td(c, tok, any_number_is_right, config);
+    PpoTrainerF tc(c, tok, any_number_is_right, other), td(c, tok, any_number_is_right, config);
     CHECK(tc.problems_for_step(0)[0].question != td.problems_for_step(0)[0].question);
     CHECK(weights(tc.critic().params()) != weights(td.critic().params()));
 }
 
 TEST_CASE("PpoTrainer without a KL coefficient keeps no reference model") {
     const Tokenizer tok = Tokenizer::ascii();
-    PpoTrainerConfig config = small_trainer_config();
+    PpoTrainerConfig config = small_ppo_config();
     config.ppo.kl_coef = 0.0;
     Rng init(7);
     Model model(trainer_model_config(), init);
-    Trainer trainer(model, tok, any_number_is_right, config);
+    PpoTrainerF trainer(model, tok, any_number_is_right, config);
     CHECK(trainer.reference() == nullptr);
     trainer.step();
     CHECK(trainer.step().kl == 0.0);  // the policy moved, but nothing measures it
@@ -182,25 +182,25 @@ TEST_CASE("PpoTrainer names a bad config value") {
     const Tokenizer tok = Tokenizer::ascii();
     Rng init(8);
     Model model(trainer_model_config(), init);
-    PpoTrainerConfig config = small_trainer_config();
+    PpoTrainerConfig config = small_ppo_config();
     config.ppo_epochs = 0;
-    CHECK_THROWS_WITH_AS(Trainer(model, tok, linear, config), "PpoTrainerConfig: ppo_epochs = 0, expected >= 1", Error);
-    config = small_trainer_config();
+    CHECK_THROWS_WITH_AS(PpoTrainerF(model, tok, linear, config), "PpoTrainerConfig: ppo_epochs = 0, expected >= 1", Error);
+    config = small_ppo_config();
     config.ppo.lam = 1.5;
-    CHECK_THROWS_WITH_AS(Trainer(model, tok, linear, config), "PpoConfig: lam = 1.5, expected 0 <= lam <= 1", Error);
-    config = small_trainer_config();
+    CHECK_THROWS_WITH_AS(PpoTrainerF(model, tok, linear, config), "PpoConfig: lam = 1.5, expected 0 <= lam <= 1", Error);
+    config = small_ppo_config();
     config.prompts_per_step = 1;
-    CHECK_THROWS_WITH_AS(Trainer(model, tok, linear, config),
+    CHECK_THROWS_WITH_AS(PpoTrainerF(model, tok, linear, config),
                          "PpoTrainerConfig: prompts_per_step x group_size = 1, expected >= 2 when whitening "
                          "advantages (the unbiased variance needs two tokens)",
                          Error);
-    config = small_trainer_config();
+    config = small_ppo_config();
     config.critic_optimizer.lr = -1.0;
-    CHECK_THROWS_WITH_AS(Trainer(model, tok, linear, config), "AdamWConfig: lr -1, expected a finite value >= 0",
+    CHECK_THROWS_WITH_AS(PpoTrainerF(model, tok, linear, config), "AdamWConfig: lr -1, expected a finite value >= 0",
                          Error);
-    config = small_trainer_config();
+    config = small_ppo_config();
     config.sampling.temperature = 0.0;
-    CHECK_THROWS_WITH_AS(Trainer(model, tok, linear, config),
+    CHECK_THROWS_WITH_AS(PpoTrainerF(model, tok, linear, config),
                          "PpoTrainerConfig: sampling temperature = 0, expected > 0 (the policy gradient needs sampled "
                          "completions)",
                          Error);

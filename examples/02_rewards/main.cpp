@@ -1,13 +1,17 @@
 // Example 02: the rule-based rewards on real strings. Each completion answers "Solve for x:
 // 2x + 3 = 7" (reference 2); some are honest, some are broken, some try to game the rules.
 // For each: accuracy, the three format rules, language consistency, and the total
-//     r = r_acc + 0.3 r_fmt(strict) + 0.2 r_lang      (seed 003's weights)
+//     r = r_acc + 0.3 r_fmt(strict) + 0.2 r_lang      (docs/references.md, 'The founding notes')
 // Chapter: tutorials/02-rewards.md.
+//
+//   build/examples/02_rewards --completion="<think>Halve 4.</think><answer>x=2</answer>"   # score yours too
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include <grpo/grpo.hpp>
+
+#include "../example_flags.hpp"
 
 namespace {
 
@@ -39,8 +43,12 @@ std::string shown(const std::string& text) {
 
 }  // namespace
 
-int main() {
-    const std::vector<Case> cases = {
+int main(int argc, char** argv) {
+    const ExampleFlags flags({{"completion", "", "score this completion too, as a last case named \"yours\"",
+                               ExampleFlag::text}},
+                             "The rule-based rewards on real strings, honest, broken and gamed "
+                             "(tutorials/02-rewards.md).", argc, argv);
+    std::vector<Case> cases = {
         {"correct", "<think>Subtract 3 from both sides: 2x = 4. Divide by 2.</think><answer>x = 2</answer>",
          "full marks: right answer, inside the tags, one language"},
         {"wrong", "<think>Subtract 3: 2x = 7, so x = 3.5.</think><answer>3.5</answer>",
@@ -68,6 +76,7 @@ int main() {
         {"invalid UTF-8", "<think>\xFF\xFE halve</think><answer>\xC0 2</answer>",
          "broken bytes: a defined score, no crash; they are no language"},
     };
+    if (!flags.s("completion").empty()) cases.push_back({"yours", flags.s("completion"), "your --completion"});
 
     grpo::RewardConfig config = grpo::RewardConfig::seed_003();
     config.format_rule = grpo::FormatRule::strict;

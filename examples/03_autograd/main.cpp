@@ -7,6 +7,8 @@
 #include <grpo/grpo.hpp>
 #include <vector>
 
+#include "../example_flags.hpp"
+
 using Td = grpo::Tensor<double, grpo::Cpu>;
 using Vd = grpo::Var<double, grpo::Cpu>;
 
@@ -25,7 +27,10 @@ void print_matrix(const char* name, const Td& t) {
         std::printf("%s%9.5f%s", i % cols == 0 ? "  " : " ", v[i], (i + 1) % cols == 0 ? "\n" : "");
 }
 
-int main() {
+int main(int argc, char** argv) {
+    // No flags: the table is empty, so only --help is understood and anything else is refused.
+    const ExampleFlags flags({}, "Autograd by hand: a tiny graph's tape gradients beside finite differences\n"
+                                 "(tutorials/03-autograd.md).", argc, argv);
     const Vd x(Td::from({2, 3}, {1.0, -2.0, 0.5, 0.3, 1.5, -1.0}));        // input: no gradient
     Vd W = Vd::param(Td::from({3, 2}, {0.2, -0.4, 0.7, 0.1, -0.3, 0.5}));  // parameters
     Vd b = Vd::param(Td::from({2}, {0.1, -0.2}));

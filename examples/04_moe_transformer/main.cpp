@@ -3,6 +3,8 @@
 // copies of the same model are pretrained on worked linear equations, one with DeepSeek-V3's
 // aux-loss-free balancing bias and one without, to show the bias evening the expert load.
 // Chapter: tutorials/04-moe-transformer.md.
+//
+//   build/examples/04_moe_transformer --steps=300   # train longer: does the unbalanced load settle?
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -11,6 +13,8 @@
 #include <vector>
 
 #include <grpo/grpo.hpp>
+
+#include "../example_flags.hpp"
 
 namespace {
 
@@ -50,10 +54,15 @@ void print_load(const char* label, const std::vector<std::int64_t>& load) {
 
 }  // namespace
 
-int main() {
-    // One thread: the printed numbers then do not depend on how a machine splits the work, and
-    // the example does not fight the test suite's other programs for cores (a toy model this
-    // small gains little from a second thread anyway).
+int main(int argc, char** argv) {
+    const ExampleFlags flags({{"steps", "100", "pretraining steps of the two copies (a row every 20)",
+                               ExampleFlag::integer}},
+                             "A DeepSeek-V3-style MoE at toy size: routing, and the balancing bias evening the\n"
+                             "expert load (tutorials/04-moe-transformer.md).", argc, argv);
+    const int train_steps = flags.i("steps");
+    if (train_steps < 0) flags.fail("--steps=" + flags.s("steps") + ": expected 0 or more");
+    // One thread is enough at this size: a toy model this small gains little from a second one,
+    // and the example does not fight the test suite's other programs for cores.
     grpo::cpu_set_num_threads(1);
     const grpo::Tokenizer tok = grpo::Tokenizer::ascii();
     const grpo::TransformerConfig config = toy_config(tok.vocab_size());
@@ -99,7 +108,7 @@ int main() {
     Model unbalanced(config, same);  // same initial weights as `model`
     grpo::AdamW<float, grpo::Cpu> opt_balanced(model.params(), {3e-3, 0.9, 0.95, 1e-8, 0.0});
     grpo::AdamW<float, grpo::Cpu> opt_unbalanced(unbalanced.params(), {3e-3, 0.9, 0.95, 1e-8, 0.0});
-    constexpr int kBatch = 12, kSteps = 64, kTrainSteps = 100;
+    constexpr int kBatch = 12, kSteps = 64;
 
     std::printf("\n2. Pretraining on worked equations (%d windows of %d tokens a step), block 1's load\n",
                 kBatch, kSteps);
@@ -107,7 +116,7 @@ int main() {
     std::printf("  step   loss (bias)  load (bias)   loss (no bias)  load (no bias)\n");
     grpo::Rng batch_rng(6);
     const auto started = std::chrono::steady_clock::now();
-    for (int step = 0; step <= kTrainSteps; ++step) {
+    for (int step = 0; step <= train_steps; ++step) {
         const auto [ids, targets] = stream.sample_batch<grpo::Cpu>(batch_rng, kBatch, kSteps);
         float losses[2];
         double loads[2];
@@ -124,7 +133,7 @@ int main() {
             opt.step();
             if (which == 0) m.update_balance_biases();  // the aux-loss-free rule, after the step
         }
-        if (step % 20 == 0)
+        if (step % 20 == 0 || step == train_steps)
             std::printf("  %4d   %8.3f     %8.2f     %10.3f     %10.2f\n", step, losses[0], loads[0], losses[1], loads[1]);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -139,6 +148,6 @@ int main() {
     }
     std::printf("\n");
     // Timing goes to stderr: it differs run to run, and stdout is the checked lesson.
-    std::fprintf(stderr, "training: %.0f tokens/s over both models\n", 2.0 * (kTrainSteps + 1) * kBatch * kSteps / seconds);
+    std::fprintf(stderr, "training: %.0f tokens/s over both models\n", 2.0 * (train_steps + 1) * kBatch * kSteps / seconds);
     return 0;
 }

@@ -4,6 +4,8 @@
 // advantages, and take one step on the GRPO loss (DeepSeekMath eq. 3). The table shows each
 // completion's reward, advantage and how its log-probability moved; the probability of a
 // correct answer goes up. Chapter: tutorials/05-one-grpo-step.md.
+//
+//   build/examples/05_one_grpo_step --group=4 --seed=8 --lr=2e-3   # another group, a step 4x as large: does it still help?
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -11,6 +13,8 @@
 #include <vector>
 
 #include <grpo/grpo.hpp>
+
+#include "../example_flags.hpp"
 
 namespace {
 
@@ -58,8 +62,17 @@ double sampled_accuracy(Model& model, const std::vector<std::int32_t>& prompt, c
 
 }  // namespace
 
-int main() {
-    grpo::cpu_set_num_threads(1);  // the printed numbers then do not depend on the machine
+int main(int argc, char** argv) {
+    const ExampleFlags flags(
+        {{"group", "16", "G, completions sampled for the prompt", ExampleFlag::integer},
+         {"seed", "7", "seed of the group's sampling", ExampleFlag::integer},
+         {"lr", "5e-4", "learning rate of the one GRPO step (AdamW)", ExampleFlag::real}},
+        "One GRPO update on a tiny policy: sample a group, score it, advantages, one step\n"
+        "(tutorials/05-one-grpo-step.md).", argc, argv);
+    if (flags.i("group") < 2) flags.fail("--group=" + flags.s("group") + ": expected 2 or more (a std needs two)");
+    if (flags.i("seed") < 0) flags.fail("--seed=" + flags.s("seed") + ": expected 0 or more");
+    if (!(flags.d("lr") > 0)) flags.fail("--lr=" + flags.s("lr") + ": expected more than 0");
+    grpo::cpu_set_num_threads(1);  // one thread is enough at this size
     const grpo::Tokenizer tok = grpo::Tokenizer::ascii();
     grpo::Rng init(1);
     Model model(tiny_config(tok.vocab_size()), init);
@@ -87,9 +100,9 @@ int main() {
 
     // 1. Sample a group of G completions (temperature 1, no tape).
     grpo::SamplingConfig sampling;
-    sampling.group_size = 16;
+    sampling.group_size = flags.i("group");
     sampling.max_new_tokens = 56;
-    sampling.seed = 7;
+    sampling.seed = static_cast<std::uint64_t>(flags.i("seed"));
     const grpo::Completions group = grpo::sample_groups(model, {prompt}, sampling);
 
     // 2. Rewards and advantages (accuracy + format, the worked example's rules; TRL's std).
@@ -104,7 +117,7 @@ int main() {
     const double accuracy_before = sampled_accuracy(model, prompt, tok, problem, 400);
     grpo::GrpoLossConfig loss_config = grpo::GrpoLossConfig::deepseekmath();
     loss_config.beta = 0.0;
-    grpo::AdamW<float, grpo::Cpu> opt(model.params(), {5e-4, 0.9, 0.95, 1e-8, 0.0});
+    grpo::AdamW<float, grpo::Cpu> opt(model.params(), {flags.d("lr"), 0.9, 0.95, 1e-8, 0.0});
     // log π(o_t | q, o_<t) of every completion token, from one forward over prompt + completion.
     const auto batch = grpo::pack_policy_batch<grpo::Cpu>({prompt}, group);
     const Tensor mask = grpo::completion_mask<float, grpo::Cpu>(group, batch.completion_width);

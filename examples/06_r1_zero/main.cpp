@@ -12,6 +12,7 @@
 //
 //   build/examples/06_r1_zero                 # the full run: ~7 min pretraining + ~6 min GRPO (2 cores)
 //   build/examples/06_r1_zero --quick         # a toy-size run in seconds (what ctest diffs)
+//   build/examples/06_r1_zero --help          # the flags, their defaults and one line each
 //   build/examples/06_r1_zero --steps=100 --beta=0 --aggregation=dapo --group=16 --lr=1e-4
 //   build/examples/06_r1_zero --slip_pos=0.65 --slip_neg=0.65 --out=both_signs   # another base
 // Outputs go to --out (default r1_zero_out/, r1_zero_quick/ with --quick): base.safetensors, metrics.jsonl, curves.svg,
@@ -20,7 +21,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -32,12 +32,29 @@ namespace {
 
 using Model = grpo::Transformer<float, grpo::Cpu>;
 
-// Flags and their defaults (examples/example_flags.hpp reads them).
-std::map<std::string, std::string> default_flags() {
-    return {{"quick", "0"}, {"out", ""}, {"threads", "2"}, {"steps", "300"}, {"eval_every", "25"},
-            {"beta", "0.04"}, {"aggregation", "grpo"}, {"group", "8"}, {"prompts", "16"}, {"lr", "5e-5"},
-            {"seed", "1"}, {"slip_neg", grpo::str(grpo::SyntheticCorpusConfig{}.slip_rate_negative_b)},
-            {"slip_pos", grpo::str(grpo::SyntheticCorpusConfig{}.slip_rate_positive_b)}};
+// The flags, their defaults and one line each (examples/example_flags.hpp reads them; --help
+// prints them).
+std::vector<ExampleFlag> flag_table() {
+    const grpo::SyntheticCorpusConfig corpus;
+    return {
+        {"quick", "0", "toy size in seconds, what ctest diffs (overrides steps, eval_every, group, prompts)",
+         ExampleFlag::toggle},
+        {"out", "", "output folder (empty: r1_zero_out, or r1_zero_quick with --quick)", ExampleFlag::text},
+        {"threads", "2", "CPU threads", ExampleFlag::integer},
+        {"steps", "300", "GRPO steps (--quick: 3)", ExampleFlag::integer},
+        {"eval_every", "25", "evaluate the held-out set every N GRPO steps (--quick: 3)",
+         ExampleFlag::integer},
+        {"beta", "0.04", "weight of the KL penalty to the base model (0: no reference model)", ExampleFlag::real},
+        {"aggregation", "grpo", "loss over tokens: grpo = mean per completion, dapo = mean over all tokens",
+         ExampleFlag::text, {"grpo", "dapo"}},
+        {"group", "8", "G, completions sampled per prompt (--quick: 4)", ExampleFlag::integer},
+        {"prompts", "16", "prompts per GRPO step (--quick: 4)", ExampleFlag::integer},
+        {"lr", "5e-5", "GRPO's AdamW learning rate", ExampleFlag::real},
+        {"seed", "1", "seed of the base's initial weights and of GRPO's sampling", ExampleFlag::integer},
+        {"slip_neg", grpo::str(corpus.slip_rate_negative_b),
+         "share of corpus solutions with b < 0 that move b without flipping its sign", ExampleFlag::real},
+        {"slip_pos", grpo::str(corpus.slip_rate_positive_b), "the same share for b > 0", ExampleFlag::real},
+    };
 }
 
 // Everything the size of the run decides: the full demo, or the toy that ctest runs.
@@ -162,7 +179,8 @@ void print_report(const char* title, const grpo::EvalReport& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const ExampleFlags flags(default_flags(), argc, argv);
+    const ExampleFlags flags(flag_table(), "R1-Zero from scratch on a CPU: pretrain a tiny MoE base, then GRPO with rule-based\n"
+                             "rewards (tutorials/06-r1-zero.md).", argc, argv);
     const bool quick = flags.i("quick") != 0;
     grpo::cpu_set_num_threads(flags.i("threads"));
     const grpo::Tokenizer tok = grpo::Tokenizer::ascii();
@@ -203,8 +221,6 @@ int main(int argc, char** argv) {
     config.rewards = grpo::RewardConfig::worked_example();  // accuracy + format, as R1-Zero
     config.rewards.format_rule = grpo::FormatRule::strict;
     config.loss.beta = flags.d("beta");
-    grpo::require(flags.s("aggregation") == "grpo" || flags.s("aggregation") == "dapo", "--aggregation=",
-                  flags.s("aggregation"), ": expected grpo or dapo");
     config.loss.aggregation = flags.s("aggregation") == "dapo" ? grpo::LossAggregation::dapo : grpo::LossAggregation::grpo;
     config.optimizer.lr = flags.d("lr");
     config.seed = static_cast<std::uint64_t>(flags.i("seed"));

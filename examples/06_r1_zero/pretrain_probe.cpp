@@ -1,7 +1,8 @@
 // Pretraining probe for the R1-Zero demo (built as examples/06_r1_zero_pretrain_probe; no test
 // runs it, it takes minutes): pretrain a tiny MoE base model on the synthetic corpus
 // (train/synthetic_corpus.hpp), then measure on held-out linear equations what GRPO would start
-// from: greedy pass@1 (want <= 50%) and pass@16 (want >= 97%), with rl/evaluation.hpp. Every setting is a --name=value flag; the defaults are the best run.
+// from: greedy pass@1 (want <= 50%) and pass@16 (want >= 97%), with rl/evaluation.hpp. Every
+// setting is a --name=value flag (--help lists them); the defaults are the best run.
 //
 //   make run-build && cmake --build build-native --target example_06_r1_zero_pretrain_probe
 //   build-native/examples/06_r1_zero_pretrain_probe --threads=2 --out=/tmp/base.safetensors
@@ -14,48 +15,58 @@
 #include <ctime>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <string>
 #include <vector>
 
 #include <grpo/grpo.hpp>
 
+#include "../example_flags.hpp"
+
 namespace {
 
 using Model = grpo::Transformer<float, grpo::Cpu>;
 
-// --name=value flags over defaults; an unknown name throws.
-struct Flags {
-    std::map<std::string, std::string> values = {
+// The flags, their defaults and one line each (examples/example_flags.hpp reads them; --help
+// prints them).
+std::vector<ExampleFlag> flag_table() {
+    using F = ExampleFlag;
+    return {
         // model
-        {"d_model", "64"}, {"layers", "3"}, {"heads", "4"}, {"experts", "8"}, {"expert_hidden", "64"},
-        {"dense_hidden", "128"}, {"init_std", "0.02"},
+        {"d_model", "64", "model width", F::integer},
+        {"layers", "3", "transformer blocks, the first dense", F::integer},
+        {"heads", "4", "attention heads (head dim = d_model / heads)", F::integer},
+        {"experts", "8", "routed experts per MoE block (top-2, + 1 shared)", F::integer},
+        {"expert_hidden", "64", "hidden width of each expert", F::integer},
+        {"dense_hidden", "128", "hidden width of the dense block's MLP", F::integer},
+        {"init_std", "0.02", "std of the initial weights", F::real},
         // pretraining
-        {"steps", "9000"}, {"batch", "16"}, {"seq", "96"}, {"lr", "3e-3"}, {"min_lr", "3e-4"},
-        {"warmup", "100"}, {"weight_decay", "0.0"}, {"threads", "1"}, {"seed", "1"}, {"log_every", "250"},
+        {"steps", "9000", "pretraining steps", F::integer},
+        {"batch", "16", "windows per step", F::integer},
+        {"seq", "96", "tokens per window", F::integer},
+        {"lr", "3e-3", "peak learning rate, after the warm-up", F::real},
+        {"min_lr", "3e-4", "learning rate at the end of the cosine decay", F::real},
+        {"warmup", "100", "warm-up steps", F::integer},
+        {"weight_decay", "0.0", "AdamW weight decay", F::real},
+        {"threads", "1", "CPU threads", F::integer},
+        {"seed", "1", "seed of the initial weights, the corpus and the batches", F::integer},
+        {"log_every", "250", "print the mean loss every N steps", F::integer},
         // corpus
-        {"slip_neg", "0.7"}, {"slip_pos", "0.0"}, {"drills", "0.5"}, {"documents", "100000"},
+        {"slip_neg", "0.7", "share of solutions with b < 0 that move b without flipping its sign", F::real},
+        {"slip_pos", "0.0", "the same share for b > 0", F::real},
+        {"drills", "0.5", "share of documents that are arithmetic drills", F::real},
+        {"documents", "100000", "documents in the corpus", F::integer},
         // evaluation
-        {"eval", "500"}, {"samples", "16"}, {"temperature", "1.0"}, {"top_p", "1.0"}, {"max_new", "72"},
-        {"out", ""}, {"load", ""}};  // --load=FILE: evaluate a saved model, no pretraining
+        {"eval", "500", "held-out equations evaluated", F::integer},
+        {"samples", "16", "samples per equation (pass@1 and pass@samples)", F::integer},
+        {"temperature", "1.0", "sampling temperature", F::real},
+        {"top_p", "1.0", "nucleus sampling's p (1: off)", F::real},
+        {"max_new", "72", "most new tokens per completion", F::integer},
+        {"out", "", "save the pretrained model to this file (empty: not saved)", F::text},
+        {"load", "", "evaluate this saved model instead of pretraining one", F::text},
+    };
+}
 
-    Flags(int argc, char** argv) {
-        for (int i = 1; i < argc; ++i) {
-            const std::string arg = argv[i];
-            const auto eq = arg.find('=');
-            grpo::require(arg.rfind("--", 0) == 0 && eq != std::string::npos, "flag '", arg,
-                          "': expected --name=value");
-            const std::string name = arg.substr(2, eq - 2);
-            grpo::require(values.count(name) == 1, "flag '", arg, "': unknown name '", name, "'");
-            values[name] = arg.substr(eq + 1);
-        }
-    }
-    int i(const char* name) const { return std::stoi(values.at(name)); }
-    double d(const char* name) const { return std::stod(values.at(name)); }
-    const std::string& s(const char* name) const { return values.at(name); }
-};
-
-grpo::TransformerConfig model_config(const Flags& f, int vocab_size) {
+grpo::TransformerConfig model_config(const ExampleFlags& f, int vocab_size) {
     grpo::TransformerConfig c;
     c.vocab_size = vocab_size;
     c.d_model = f.i("d_model");
@@ -93,7 +104,8 @@ std::vector<grpo::LinearEquation> held_out_sample(const grpo::SyntheticCorpusCon
 }  // namespace
 
 int main(int argc, char** argv) {
-    const Flags f(argc, argv);
+    const ExampleFlags f(flag_table(), "Pretrain the R1-Zero demo's tiny MoE base and measure what GRPO would start from.",
+                         argc, argv);
     grpo::cpu_set_num_threads(f.i("threads"));
     const auto start = std::chrono::steady_clock::now();
     const grpo::Tokenizer tok = grpo::Tokenizer::ascii();

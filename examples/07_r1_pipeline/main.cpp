@@ -15,6 +15,7 @@
 //
 //   build/examples/07_r1_pipeline            # the full run (~40 min on 2 cores; `make run-07`)
 //   build/examples/07_r1_pipeline --quick    # a toy-size run in seconds (what ctest diffs)
+//   build/examples/07_r1_pipeline --help     # the flags, their defaults and one line each
 // Outputs go to --out (default r1_pipeline_out/, r1_pipeline_quick/ with --quick): one checkpoint
 // per stage (a rerun loads every stage whose plan is unchanged), rs_set.jsonl, metrics.jsonl,
 // results.jsonl and stages.svg. Standard output holds only what a seeded run reproduces;
@@ -198,7 +199,14 @@ void report_stage(const grpo::StageId& id, const grpo::StageRun& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const ExampleFlags flags({{"quick", "0"}, {"out", ""}, {"threads", "2"}}, argc, argv);
+    const ExampleFlags flags(
+        {{"quick", "0", "toy size in seconds, what ctest diffs (from scratch unless --out is given)",
+          ExampleFlag::toggle},
+         {"out", "", "output folder, a rerun reloads its unchanged stages (empty: r1_pipeline_out, "
+                     "r1_pipeline_quick with --quick)", ExampleFlag::text},
+         {"threads", "2", "CPU threads", ExampleFlag::integer}},
+        "The DeepSeek-R1 recipe on a CPU: base, R1-Zero, cold start, reasoning RL, rejection\n"
+        "sampling, SFT + RL, distillation (tutorials/07-r1-pipeline.md).", argc, argv);
     const bool quick = flags.i("quick") != 0;
     grpo::cpu_set_num_threads(flags.i("threads"));
     const grpo::Tokenizer tok = grpo::Tokenizer::ascii_with(grpo::kGreekLabelLetters);

@@ -21,7 +21,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -37,14 +36,25 @@
 
 namespace gpu_scaled {
 
-// Flags and their defaults (examples/example_flags.hpp reads them).
-inline std::map<std::string, std::string> default_flags() {
-    return {{"quick", "0"}, {"out", ""}, {"steps", "30"}, {"pretrain_steps", "2000"}, {"seed", "1"},
-            // NVIDIA's H100 SXM datasheet: 989 TFLOP/s of dense bf16 tensor-core math (1979 is
-            // with 2:4 sparsity, which nothing here uses); tf32 dense is 495, plain fp32 67.
-            {"peak_tflops", "989"},
-            {"precision", "bf16"},  // fp32 | tf32 | bf16: the GEMMs' inputs (main.cu sets it)
-            {"no_torch", "0"}, {"python", "python3"}, {"torch_peer", GRPO_EXAMPLE_08_DIR "/torch_peer.py"}};
+// The flags, their defaults and one line each (examples/example_flags.hpp reads them; --help
+// prints them).
+inline std::vector<ExampleFlag> flag_table() {
+    return {
+        {"quick", "0", "toy size in seconds, what ctest runs (overrides steps and pretrain_steps)", ExampleFlag::toggle},
+        {"out", "", "output folder (empty: gpu_scaled_out, or gpu_scaled_quick with --quick)", ExampleFlag::text},
+        {"steps", "30", "GRPO steps (--quick: 2)", ExampleFlag::integer},
+        {"pretrain_steps", "2000", "pretraining steps, the first 20 untimed (--quick: 6)", ExampleFlag::integer},
+        {"seed", "1", "seed of the initial weights and of GRPO's sampling", ExampleFlag::integer},
+        // NVIDIA's H100 SXM datasheet: 989 TFLOP/s of dense bf16 tensor-core math (1979 is
+        // with 2:4 sparsity, which nothing here uses); tf32 dense is 495, plain fp32 67.
+        {"peak_tflops", "989", "the GPU's peak TFLOP/s at --precision, MFU's denominator (H100 SXM bf16 dense)",
+         ExampleFlag::real},
+        {"precision", "bf16", "precision of the GEMMs' inputs (accumulation in float)", ExampleFlag::text,
+         {"fp32", "tf32", "bf16"}},
+        {"no_torch", "0", "leave out step 4, the same training step in PyTorch", ExampleFlag::toggle},
+        {"python", "python3", "the Python (with torch) that runs the PyTorch peer", ExampleFlag::text},
+        {"torch_peer", GRPO_EXAMPLE_08_DIR "/torch_peer.py", "the PyTorch peer's script", ExampleFlag::text},
+    };
 }
 
 // What the lesson needs from the device besides the backend: a wait for queued work (a GPU runs

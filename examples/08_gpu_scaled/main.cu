@@ -5,6 +5,7 @@
 //   build/examples/08_gpu_scaled --quick --no_torch       # toy size in seconds (what ctest runs)
 //   build/examples/08_gpu_scaled --precision=tf32 --peak_tflops=495   # TF32 GEMMs, TF32's peak
 //   build/examples/08_gpu_scaled --python=/path/to/venv/bin/python    # the Python with torch
+//   build/examples/08_gpu_scaled --help                   # the flags, their defaults and one line each
 // Without a GPU it prints one line and exits 77 (ctest: skipped).
 #include <cstdio>
 #include <string>
@@ -27,11 +28,14 @@ grpo::MatmulPrecision parse_precision(const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The flags first, so that --help and a bad flag answer on a machine without a GPU too.
+    const ExampleFlags flags(gpu_scaled::flag_table(),
+                             "Scaled GPU training: a ~100M-parameter MoE pretrained and GRPO-trained on one GPU,\n"
+                             "timed, beside PyTorch (tutorials/08-gpu-scaled.md).", argc, argv);
     if (!grpo::cuda_device_available()) {
         std::printf("no CUDA device: skipped\n");
         return 77;
     }
-    const ExampleFlags flags(gpu_scaled::default_flags(), argc, argv);
     // bf16: float tensors, GEMM inputs rounded to bfloat16 on the tensor cores, float accumulation
     // (backend/cuda/context.cuh); the lesson itself never names the backend's settings.
     const grpo::MatmulPrecision precision = parse_precision(flags.s("precision"));

@@ -1,8 +1,9 @@
 // The total reward as a weighted sum of rule-based components, each kept for logging:
 //     r = w_acc·r_acc + w_fmt·r_fmt + w_lang·r_lang + w_len·r_len
-// The seed's worked example (shared/seeds/000) uses accuracy + format with weights 1 and 1;
-// seed 003 writes r_total = r_acc + λ1·r_fmt + λ2·r_lang with λ1 = 0.3, λ2 = 0.2; DeepSeek-R1
-// §2.3.3 adds the language reward to accuracy directly. Each is a preset below.
+// The worked example uses accuracy + format with weights 1 and 1; the project's founding notes
+// write r_total = r_acc + λ1·r_fmt + λ2·r_lang with λ1 = 0.3, λ2 = 0.2 (both quoted in
+// docs/references.md, 'The founding notes'); DeepSeek-R1 §2.3.3 adds the language reward to
+// accuracy directly. Each is a preset below.
 #pragma once
 
 #include <cstddef>
@@ -31,7 +32,7 @@ struct RewardConfig {
     OverlongConfig overlong{};
     CosineLengthConfig cosine{};
 
-    static RewardConfig worked_example() { return {}; }  // seed 000: 1·accuracy + 1·format
+    static RewardConfig worked_example() { return {}; }  // 1·accuracy + 1·format
     static RewardConfig seed_003() {                     // r_acc + 0.3 r_fmt + 0.2 r_lang
         RewardConfig c;
         c.format_weight = 0.3;
