@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One training step of the reference model, grpo (C++, build/bench/bench_model) against PyTorch
+# One training step of the reference model, grpo (C++, build-bench/bench/bench_model, from make bench) against PyTorch
 # CPU (bench/bench_model_torch.py, Debian's torch 1.13), both in float on 2 threads. Builds
 # nothing: build bench_model first
 #   cmake --build build -j2 --target bench_model
@@ -14,7 +14,7 @@
 # × 64 fp32 FLOP a cycle with AVX-512 FMA).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-build="${1:-$here/../build}"
+build="${1:-$here/../build-bench}"
 rounds="${2:-3}"
 threads="${THREADS:-2}"
 peak="${PEAK_GFLOPS:-448}"  # fp32 peak of this machine's 2 cores (AVX-512 FMA), GFLOP/s
