@@ -114,6 +114,10 @@ TEST_CASE("pack_policy_batch names a count mismatch") {
     CHECK_THROWS_WITH_AS(pack_policy_batch<Cpu>({{1}}, c),
                          "pack_policy_batch: 4 completions for 1 prompts with G = 2, expected prompts x G", Error);
     CHECK_THROWS_WITH_AS(policy_logprobs(nullptr, model, pack_policy_batch<Cpu>({{1}, {1}}, c), 0.0),
-                         "policy_logprobs: temperature 0, expected > 0 (greedy sampling has no log-probs to train on)",
+                         "policy_logprobs: temperature 0, expected a finite value >= 1e-06 (kMinTemperature; greedy "
+                         "sampling has no log-probs to train on, and below it logits / T overflow)",
                          Error);
+    // 1e-300 would turn every float logit into inf: refused, with the limit named.
+    CHECK_THROWS_WITH_AS(policy_logprobs(nullptr, model, pack_policy_batch<Cpu>({{1}, {1}}, c), 1e-300),
+                         doctest::Contains("temperature 1e-300, expected a finite value >= 1e-06"), Error);
 }

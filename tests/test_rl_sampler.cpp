@@ -320,7 +320,13 @@ TEST_CASE("sampler: pack_completions pads to the longest completion with a mask"
 
 TEST_CASE("sampler: errors name the field and the numbers") {
     CHECK_THROWS_WITH_AS(config_of(-0.5, 0, 1.0, 4, 2, 0).validate(),
-                         "SamplingConfig: temperature = -0.5, expected >= 0 (0 = greedy)", Error);
+                         "SamplingConfig: temperature = -0.5, expected 0 (greedy) or a finite value >= 1e-06 "
+                         "(kMinTemperature: below it logits / T overflow)", Error);
+    // 1e-320 (a denormal: 1/T is inf) and 1e-7 are refused; the limit itself is accepted.
+    CHECK_THROWS_WITH_AS(config_of(1e-320, 0, 1.0, 4, 2, 0).validate(),
+                         doctest::Contains("temperature = 9.99989e-321, expected 0 (greedy) or"), Error);
+    CHECK_THROWS_AS(config_of(1e-7, 0, 1.0, 4, 2, 0).validate(), Error);
+    CHECK_NOTHROW(config_of(kMinTemperature, 0, 1.0, 4, 2, 0).validate());
     CHECK_THROWS_WITH_AS(config_of(1.0, -1, 1.0, 4, 2, 0).validate(),
                          "SamplingConfig: top_k = -1, expected >= 0 (0 = off)", Error);
     CHECK_THROWS_WITH_AS(config_of(1.0, 0, 0.0, 4, 2, 0).validate(),

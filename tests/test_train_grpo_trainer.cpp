@@ -171,9 +171,11 @@ TEST_CASE("GrpoTrainer names a bad config and a checkpoint from another step") {
     GrpoTrainer<float, Cpu> trainer(model, tok, linear, small_trainer_config());
     trainer.save(dir);
     trainer.step();
-    save_checkpoint(model, dir + "/policy.safetensors", {{"grpo.trainer.step", "1"}});
+    save_checkpoint(model, dir + "/step-00000000/policy.safetensors", {{"grpo.trainer.step", "1"}});
     CHECK_THROWS_WITH_AS(trainer.load(dir),
-                         ("GrpoTrainer::load: '" + dir + "' has a reference from step 0 and a policy from step 1").c_str(),
+                         ("GrpoTrainer::load: '" + dir +
+                          "/step-00000000/policy.safetensors' is stamped step '1', trainer.json says step 0")
+                             .c_str(),
                          Error);
     std::filesystem::remove_all(dir);
 }

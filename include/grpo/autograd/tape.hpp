@@ -53,8 +53,15 @@ public:
         if (!slot_->defined()) *slot_ = Tensor<T, B>::zeros(value_.shape());
         return slot_->data();
     }
+    // Zeroes the gradient but keeps its buffer (PyTorch's zero_grad(set_to_none=False)): a
+    // parameter that had a gradient once stays has_grad(), so AdamW keeps moving it by its
+    // momentum in steps that give it none (an idle expert). Checkpoints record which have one.
     void zero_grad() {
         if (has_grad()) B::fill(slot_->data(), slot_->numel(), T(0));
+    }
+    // Frees the gradient buffer: has_grad() is false until a backward writes one again.
+    void drop_grad() {
+        if (slot_) *slot_ = Tensor<T, B>();
     }
     // The same value, cut from the graph (no gradient flows through it).
     Var detach() const { return Var(value_); }

@@ -42,6 +42,12 @@
 
 namespace grpo {
 
+// The smallest temperature above 0 (greedy). Sampling and training divide the logits by T; at
+// T = 1e-300 a float logit of 1 becomes inf and softmax gives NaN, and 1/T itself overflows a
+// double below about 5.6e-309. Refused, never clamped; 1e-6 keeps logits / T finite for any
+// logit a model produces (|logit| up to 1e32 in float).
+constexpr double kMinTemperature = 1e-6;
+
 struct SamplingConfig {
     double temperature = 1.0;  // 0 = greedy
     int top_k = 0;             // 0 = off
@@ -52,8 +58,9 @@ struct SamplingConfig {
 
     // Throws naming the first offending field.
     void validate() const {
-        require(std::isfinite(temperature) && temperature >= 0.0, "SamplingConfig: temperature = ", temperature,
-                ", expected >= 0 (0 = greedy)");
+        require(std::isfinite(temperature) && (temperature == 0.0 || temperature >= kMinTemperature),
+                "SamplingConfig: temperature = ", temperature, ", expected 0 (greedy) or a finite value >= ",
+                kMinTemperature, " (kMinTemperature: below it logits / T overflow)");
         require(top_k >= 0, "SamplingConfig: top_k = ", top_k, ", expected >= 0 (0 = off)");
         require(top_p > 0.0 && top_p <= 1.0, "SamplingConfig: top_p = ", top_p, ", expected in (0, 1]");
         require(max_new_tokens >= 1, "SamplingConfig: max_new_tokens = ", max_new_tokens, ", expected >= 1");

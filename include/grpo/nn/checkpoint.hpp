@@ -2,10 +2,13 @@
 // name from named_params(), each MoE block's balancing bias as "<block>.ffn.gate.bias" (state
 // that training changes, though no gradient does), and the model's config as JSON in the
 // metadata under "grpo.config", so a file says which model it holds. Written atomically.
-// Loading checks everything and names the first mismatch: a missing or unexpected tensor, a
-// dtype other than the model's, a shape other than the model's, a config that differs.
+// Loading checks everything before it copies anything, and names the first mismatch: a missing
+// or unexpected tensor, a dtype or shape other than the model's, a config that differs (by
+// field), a non-finite value (refused unless the caller allows it).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -14,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "grpo/io/json_fields.hpp"
 #include "grpo/io/safetensors.hpp"
 #include "grpo/nn/transformer.hpp"
 
@@ -31,37 +35,38 @@ inline nlohmann::json config_to_json(const TransformerConfig& c) {
             {"norm_eps", c.norm_eps},           {"tied_head", c.tied_head}};
 }
 
-// The config a checkpoint was written with (training-only fields keep their defaults).
-inline TransformerConfig config_from_json(const nlohmann::json& j) {
+// The config a checkpoint was written with (training-only fields keep their defaults). Every
+// field must be there with its exact type (io/json_fields.hpp); `where` names the source.
+inline TransformerConfig config_from_json(const nlohmann::json& j, const std::string& where = "checkpoint config") {
     TransformerConfig c;
-    try {
-        j.at("vocab_size").get_to(c.vocab_size), j.at("d_model").get_to(c.d_model);
-        j.at("n_layers").get_to(c.n_layers), j.at("n_heads").get_to(c.n_heads);
-        j.at("head_dim").get_to(c.head_dim), j.at("n_dense_layers").get_to(c.n_dense_layers);
-        j.at("dense_hidden").get_to(c.dense_hidden), j.at("n_routed_experts").get_to(c.n_routed_experts);
-        j.at("n_shared_experts").get_to(c.n_shared_experts);
-        j.at("experts_per_token").get_to(c.experts_per_token);
-        j.at("expert_hidden").get_to(c.expert_hidden), j.at("route_scale").get_to(c.route_scale);
-        j.at("n_groups").get_to(c.n_groups), j.at("topk_groups").get_to(c.topk_groups);
-        j.at("max_seq_len").get_to(c.max_seq_len), j.at("rope_theta").get_to(c.rope_theta);
-        j.at("norm_eps").get_to(c.norm_eps), j.at("tied_head").get_to(c.tied_head);
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(str("checkpoint config: ", e.what()));
-    }
+    read_field(j, "vocab_size", &c.vocab_size, where), read_field(j, "d_model", &c.d_model, where);
+    read_field(j, "n_layers", &c.n_layers, where), read_field(j, "n_heads", &c.n_heads, where);
+    read_field(j, "head_dim", &c.head_dim, where), read_field(j, "n_dense_layers", &c.n_dense_layers, where);
+    read_field(j, "dense_hidden", &c.dense_hidden, where);
+    read_field(j, "n_routed_experts", &c.n_routed_experts, where);
+    read_field(j, "n_shared_experts", &c.n_shared_experts, where);
+    read_field(j, "experts_per_token", &c.experts_per_token, where);
+    read_field(j, "expert_hidden", &c.expert_hidden, where), read_field(j, "route_scale", &c.route_scale, where);
+    read_field(j, "n_groups", &c.n_groups, where), read_field(j, "topk_groups", &c.topk_groups, where);
+    read_field(j, "max_seq_len", &c.max_seq_len, where), read_field(j, "rope_theta", &c.rope_theta, where);
+    read_field(j, "norm_eps", &c.norm_eps, where), read_field(j, "tied_head", &c.tied_head, where);
     c.validate();
     return c;
 }
 
-// The config stored in a checkpoint file, to build the model before loading its weights.
-inline TransformerConfig read_checkpoint_config(const std::string& path) {
-    const Safetensors file = load_safetensors(path);
+namespace checkpoint_detail {
+// The "grpo.config" metadata of a loaded file, parsed and checked.
+inline TransformerConfig stored_config(const Safetensors& file, const std::string& path) {
     const auto it = file.metadata.find("grpo.config");
     require(it != file.metadata.end(), "checkpoint '", path, "' has no grpo.config metadata");
-    try {
-        return config_from_json(nlohmann::json::parse(it->second));
-    } catch (const nlohmann::json::parse_error& e) {
-        throw Error(str("checkpoint '", path, "': grpo.config is not JSON: ", e.what()));
-    }
+    const std::string where = "checkpoint '" + path + "': grpo.config";
+    return config_from_json(parse_json(it->second, where), where);
+}
+}  // namespace checkpoint_detail
+
+// The config stored in a checkpoint file, to build the model before loading its weights.
+inline TransformerConfig read_checkpoint_config(const std::string& path) {
+    return checkpoint_detail::stored_config(load_safetensors(path), path);
 }
 
 namespace checkpoint_detail {
@@ -81,8 +86,8 @@ std::vector<std::pair<std::string, Tensor<T, B>>> model_state(const Transformer<
 // reference policy, or a student initialised from its teacher.
 template <class T, class B>
 void copy_model_state(const Transformer<T, B>& from, Transformer<T, B>& to) {
-    require(config_to_json(from.config()) == config_to_json(to.config()), "copy_model_state: config ",
-            config_to_json(from.config()).dump(), " differs from ", config_to_json(to.config()).dump());
+    const std::string differences = config_differences(config_to_json(from.config()), config_to_json(to.config()));
+    require(differences.empty(), "copy_model_state: the configs differ (\"saved\" = from): ", differences);
     const auto src = checkpoint_detail::model_state(from);
     auto dst = checkpoint_detail::model_state(to);
     for (std::size_t i = 0; i < src.size(); ++i) B::copy(src[i].second.data(), dst[i].second.data(), src[i].second.numel());
@@ -103,29 +108,71 @@ void save_checkpoint(const Transformer<T, B>& model, const std::string& path,
     save_safetensors(path, tensors, metadata);
 }
 
-// Loads the weights and biases of `path` into `model`, which must have the same config.
-// Returns the file's metadata.
+struct CheckpointLoadOptions {
+    bool allow_non_finite = false;  // a NaN or inf weight is refused unless the caller asks for it
+};
+
+// A checkpoint read and checked against a model, not yet copied into it: loading is "all checks
+// first, then the copy", so a file that fails a check leaves the model as it was.
+template <class T>
+struct CheckedCheckpoint {
+    std::vector<std::vector<T>> values;  // in checkpoint_detail::model_state order
+    std::map<std::string, std::string> metadata;
+};
+
+// Reads `path` and checks it against `model`: the config, every tensor present with the model's
+// dtype and shape, no tensor the model lacks, every value finite (unless allowed). Names the
+// first mismatch.
 template <class T, class B>
-std::map<std::string, std::string> load_checkpoint(Transformer<T, B>& model, const std::string& path) {
+CheckedCheckpoint<T> read_checked_checkpoint(const Transformer<T, B>& model, const std::string& path,
+                                             CheckpointLoadOptions options = {}) {
     const Safetensors file = load_safetensors(path);
-    const auto config = file.metadata.find("grpo.config");
-    require(config != file.metadata.end(), "load_checkpoint: '", path, "' has no grpo.config metadata");
-    require(nlohmann::json::parse(config->second) == config_to_json(model.config()), "load_checkpoint: '",
-            path, "' holds a model with config ", config->second, ", this model has ",
-            config_to_json(model.config()).dump());
+    const TransformerConfig stored = checkpoint_detail::stored_config(file, path);
+    const std::string differences = config_differences(config_to_json(stored), config_to_json(model.config()));
+    require(differences.empty(), "load_checkpoint: '", path, "' holds a model with another config: ", differences);
+    CheckedCheckpoint<T> out;
     std::set<std::string> expected;
-    for (auto& [name, tensor] : checkpoint_detail::model_state(model)) {
+    for (const auto& [name, tensor] : checkpoint_detail::model_state(model)) {
         expected.insert(name);
-        const NamedTensor& stored = file.at(name);
+        const auto stored_tensor = std::find_if(file.tensors.begin(), file.tensors.end(),
+                                                [&](const NamedTensor& t) { return t.name == name; });
+        require(stored_tensor != file.tensors.end(), "load_checkpoint: '", path, "' has no tensor '", name, "'");
         const Shape& s = tensor.shape();
-        require(stored.shape == std::vector<std::int64_t>(s.dim, s.dim + s.rank), "load_checkpoint: tensor '",
-                name, "' has shape ", Shape::of(stored.shape), " in '", path, "', the model needs ", s);
-        tensor.copy_from_host(stored.values<T>());  // checks the dtype
+        require(stored_tensor->shape == std::vector<std::int64_t>(s.dim, s.dim + s.rank), "load_checkpoint: tensor '",
+                name, "' has shape ", Shape::of(stored_tensor->shape), " in '", path, "', the model needs ", s);
+        require(stored_tensor->dtype == dtype_of<T>(), "load_checkpoint: tensor '", name, "' in '", path, "' holds ",
+                dtype_info(stored_tensor->dtype).name, ", the model needs ", dtype_info(dtype_of<T>()).name);
+        out.values.push_back(stored_tensor->template values<T>());
+        if (!options.allow_non_finite)
+            for (std::size_t i = 0; i < out.values.back().size(); ++i)
+                require(std::isfinite(out.values.back()[i]), "load_checkpoint: tensor '", name, "' in '", path,
+                        "' holds ", out.values.back()[i], " at index ", i,
+                        "; refusing a non-finite weight (CheckpointLoadOptions::allow_non_finite loads it)");
     }
     for (const NamedTensor& t : file.tensors)
         require(expected.count(t.name) == 1, "load_checkpoint: '", path, "' holds tensor '", t.name,
                 "' that this model does not have");
-    return file.metadata;
+    out.metadata = file.metadata;
+    return out;
+}
+
+// Copies a checked checkpoint into the model it was checked against.
+template <class T, class B>
+void apply_checkpoint(Transformer<T, B>& model, const CheckedCheckpoint<T>& checked) {
+    auto state = checkpoint_detail::model_state(model);
+    require(state.size() == checked.values.size(), "apply_checkpoint: ", checked.values.size(),
+            " tensors for a model with ", state.size());
+    for (std::size_t i = 0; i < state.size(); ++i) state[i].second.copy_from_host(checked.values[i]);
+}
+
+// Loads the weights and biases of `path` into `model`, which must have the same config; a file
+// that fails any check changes nothing. Returns the file's metadata.
+template <class T, class B>
+std::map<std::string, std::string> load_checkpoint(Transformer<T, B>& model, const std::string& path,
+                                                   CheckpointLoadOptions options = {}) {
+    const CheckedCheckpoint<T> checked = read_checked_checkpoint(model, path, options);
+    apply_checkpoint(model, checked);
+    return checked.metadata;
 }
 
 }  // namespace grpo

@@ -65,15 +65,29 @@ public:
     }
 
     // Resuming: the step count (bias correction) and both moments, e.g. from a checkpoint.
+    // Everything is checked before anything is copied: sizes, finite moments, v >= 0 (a
+    // negative second moment makes the next step's sqrt(v) NaN).
     void restore(std::int64_t steps, const std::vector<std::vector<T>>& m, const std::vector<std::vector<T>>& v) {
+        check_restore(steps, m, v);
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            m_[i].copy_from_host(m[i]);
+            v_[i].copy_from_host(v[i]);
+        }
+        steps_ = steps;
+    }
+    void check_restore(std::int64_t steps, const std::vector<std::vector<T>>& m,
+                       const std::vector<std::vector<T>>& v) const {
         require(steps >= 0, "AdamW::restore: steps ", steps, ", expected >= 0");
         require(m.size() == params_.size() && v.size() == params_.size(), "AdamW::restore: ", m.size(),
                 " first and ", v.size(), " second moments for ", params_.size(), " parameters");
         for (std::size_t i = 0; i < params_.size(); ++i) {
-            m_[i].copy_from_host(m[i]);  // checks each size
-            v_[i].copy_from_host(v[i]);
+            const auto n = static_cast<std::size_t>(params_[i].numel());
+            require(m[i].size() == n && v[i].size() == n, "AdamW::restore: parameter ", i, " of shape ",
+                    params_[i].shape(), " has moments of ", m[i].size(), " and ", v[i].size(), " values, expected ", n);
+            for (std::size_t k = 0; k < n; ++k)
+                require(std::isfinite(m[i][k]) && std::isfinite(v[i][k]) && v[i][k] >= 0, "AdamW::restore: parameter ",
+                        i, " has m = ", m[i][k], ", v = ", v[i][k], " at index ", k, ", expected finite m and v >= 0");
         }
-        steps_ = steps;
     }
 
     std::int64_t steps() const { return steps_; }

@@ -12,13 +12,19 @@
 
 namespace grpo {
 
+// ||g|| over every parameter that has a gradient; NaN or inf when any gradient is.
 template <class T, class B>
-double clip_grad_norm(const std::vector<Var<T, B>>& params, double max_norm) {
-    require(max_norm > 0, "clip_grad_norm: max_norm ", max_norm, ", expected > 0");
+double global_grad_norm(const std::vector<Var<T, B>>& params) {
     double sum = 0.0;
     for (const Var<T, B>& p : params)
         if (p.has_grad()) sum += B::sum_squares(p.numel(), p.grad().data());
-    const double norm = std::sqrt(sum);
+    return std::sqrt(sum);
+}
+
+template <class T, class B>
+double clip_grad_norm(const std::vector<Var<T, B>>& params, double max_norm) {
+    require(max_norm > 0, "clip_grad_norm: max_norm ", max_norm, ", expected > 0");
+    const double norm = global_grad_norm(params);
     const double coefficient = max_norm / (norm + 1e-6);  // PyTorch's eps
     if (coefficient < 1.0)
         for (const Var<T, B>& p : params)

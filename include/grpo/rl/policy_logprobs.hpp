@@ -112,8 +112,9 @@ Tensor<T, B> gathered_entropy(const Tensor<T, B>& logits, const PolicyBatch<B>& 
 template <class T, class B>
 PolicyLogprobs<T, B> policy_logprobs(Tape* tape, Transformer<T, B>& model, const PolicyBatch<B>& batch,
                                      double temperature = 1.0, bool with_entropy = false) {
-    require(temperature > 0 && std::isfinite(temperature), "policy_logprobs: temperature ", temperature,
-            ", expected > 0 (greedy sampling has no log-probs to train on)");
+    require(temperature >= kMinTemperature && std::isfinite(temperature), "policy_logprobs: temperature ", temperature,
+            ", expected a finite value >= ", kMinTemperature,
+            " (kMinTemperature; greedy sampling has no log-probs to train on, and below it logits / T overflow)");
     Var<T, B> logits = model.forward(tape, batch.ids);
     if (temperature != 1.0) logits = scale(tape, logits, static_cast<T>(1.0 / temperature));
     PolicyLogprobs<T, B> out;

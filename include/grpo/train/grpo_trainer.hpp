@@ -12,10 +12,20 @@
 // and returns one GrpoStepMetrics, which run() writes as a JSONL line and a progress line.
 //
 // Reproducibility: step s draws its problems from Rng(seed, stream = s) and samples with the
-// sampler seed mix(seed, s), so a step depends only on (seed, s, model and optimizer state).
-// That is what makes resume exact: save() writes the policy, the reference (β > 0), the AdamW
-// moments and the step; a trainer built with the same config that load()s them continues with
-// the same numbers as one that never stopped (tested bit for bit at 1 thread).
+// sampler seed mix(seed, s), so a step depends only on (seed, s, model and optimizer state): the
+// RNG positions are the step itself. save() writes that whole state as one unit (policy,
+// reference when β > 0, AdamW moments and which parameters hold a gradient buffer, the step, the
+// config) into a step folder and swaps the folder's LATEST pointer (io/checkpoint_dir.hpp), so a
+// kill at any instant leaves the old state or the new one. A trainer built with the same config
+// that load()s it continues bit for bit like one that never stopped, at any thread count, idle
+// experts included (tested). load() checks everything before it changes anything.
+//
+// Failure: a non-finite loss, gradient, weight or reward stops the step with a grpo::Error that
+// names the step and what went non-finite; the loss and gradients are checked before the
+// optimizer moves the weights. A trainer that failed refuses to save() (its weights may be
+// half-updated): resume from the last checkpoint. A missing reward (NaN) is left out of its
+// group, as rl/advantages.hpp documents, and counted (rewards_missing); a batch with no reward
+// at all is an error.
 //
 // Not here (yet), and why: the whole batch goes through one forward (the examples' models are
 // small; a micro-batch loop would have to re-weight each aggregation); the learning rate is
@@ -23,6 +33,7 @@
 // dynamic sampling drops groups without signal but does not resample to refill the batch.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -35,6 +46,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "grpo/io/checkpoint_dir.hpp"
+#include "grpo/io/json_fields.hpp"
 #include "grpo/io/jsonl.hpp"
 #include "grpo/nn/checkpoint.hpp"
 #include "grpo/optim/adamw.hpp"
@@ -75,12 +88,50 @@ struct GrpoTrainerConfig {
         require(max_grad_norm >= 0, "GrpoTrainerConfig: max_grad_norm = ", max_grad_norm, ", expected >= 0");
         require(sampling.temperature > 0, "GrpoTrainerConfig: sampling temperature = ", sampling.temperature,
                 ", expected > 0 (GRPO needs sampled groups)");
+        require(std::isfinite(loss.beta) && loss.beta >= 0, "GrpoTrainerConfig: loss.beta = ", loss.beta,
+                ", expected a finite value >= 0");
         require(loss.entropy_coef == 0.0, "GrpoTrainerConfig: loss.entropy_coef = ", loss.entropy_coef,
                 ", expected 0 (the trainer logs the entropy but does not differentiate it)");
         sampling.validate();
         grpo::validate(optimizer);
     }
 };
+
+// Every field of the config, by name: saved with the trainer's state, compared at load.
+inline nlohmann::json to_json(const GrpoTrainerConfig& c) {
+    const auto& s = c.sampling;
+    const auto& r = c.rewards;
+    const auto& l = c.loss;
+    const auto& o = c.optimizer;
+    return {{"prompts_per_step", c.prompts_per_step},
+            {"sampling", {{"group_size", s.group_size}, {"temperature", s.temperature}, {"top_k", s.top_k},
+                          {"top_p", s.top_p}, {"max_new_tokens", s.max_new_tokens}}},
+            {"prompt_template", {{"before_question", c.prompt_template.before_question},
+                                 {"after_question", c.prompt_template.after_question}}},
+            {"rewards", {{"accuracy_weight", r.accuracy_weight}, {"format_weight", r.format_weight},
+                         {"language_weight", r.language_weight}, {"length_weight", r.length_weight},
+                         {"format_rule", static_cast<int>(r.format_rule)},
+                         {"target_script", static_cast<int>(r.target_script)},
+                         {"min_word_letters", r.min_word_letters}, {"length_rule", static_cast<int>(r.length_rule)},
+                         {"overlong", {{"max_length", r.overlong.max_length}, {"cache_length", r.overlong.cache_length}}},
+                         {"cosine", {{"max_length", r.cosine.max_length}, {"correct_short", r.cosine.correct_short},
+                                     {"correct_long", r.cosine.correct_long}, {"wrong_short", r.cosine.wrong_short},
+                                     {"wrong_long", r.cosine.wrong_long}}}}},
+            {"advantages", {{"std", static_cast<int>(c.advantages.std)}, {"eps", c.advantages.eps},
+                            {"scope", static_cast<int>(c.advantages.scope)}}},
+            {"loss", {{"eps_low", l.eps_low}, {"eps_high", l.eps_high}, {"beta", l.beta},
+                      {"kl", static_cast<int>(l.kl)}, {"aggregation", static_cast<int>(l.aggregation)},
+                      {"max_completion_length", l.max_completion_length},
+                      {"importance_sampling_level", static_cast<int>(l.importance_sampling_level)},
+                      {"dual_clip_c", l.dual_clip_c}, {"entropy_coef", l.entropy_coef},
+                      {"mask_truncated", l.mask_truncated}}},
+            {"optimizer", {{"lr", o.lr}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps},
+                           {"weight_decay", o.weight_decay}}},
+            {"mu", c.mu},
+            {"max_grad_norm", c.max_grad_norm},
+            {"dynamic_sampling", c.dynamic_sampling},
+            {"seed", c.seed}};
+}
 
 // The rollout's rewards, lengths and timings (RolloutMetrics), then GRPO's own.
 struct GrpoStepMetrics : RolloutMetrics {
@@ -137,7 +188,20 @@ public:
         return draw_problems(source_, config_.seed, s, config_.prompts_per_step);
     }
 
+    // One GRPO step. A grpo::Error from any part of it (a non-finite number, a verifier that
+    // throws) names the step; after one, the trainer refuses to save.
     GrpoStepMetrics step() {
+        require(failed_.empty(), "GrpoTrainer::step: an earlier step failed (", failed_,
+                "); load the last checkpoint into a new trainer");
+        try {
+            return run_step();
+        } catch (const Error& e) {
+            failed_ = e.what();
+            throw;
+        }
+    }
+
+    GrpoStepMetrics run_step() {
         using trainer_detail::seconds_since;
         const auto start = std::chrono::steady_clock::now();
         GrpoStepMetrics m;
@@ -159,6 +223,7 @@ public:
         const std::vector<RewardBreakdown> scores = score_completions(completions, problems, tokenizer_, config_.rewards);
         const std::vector<double> totals = reward_totals(scores);
         log_rewards(completions, scores, &m);
+        check_rewards(totals, problems, m.step);
         const Advantages adv = group_advantages(totals, G, config_.advantages);
         m.frac_reward_zero_std = adv.frac_reward_zero_std;
         std::vector<double> advantages = adv.advantages;
@@ -188,11 +253,15 @@ public:
                                        completions.truncated);
             Var<T, B> loss = out.loss;
             if (policy_.config().balance_loss_alpha > 0) loss = add(&tape, loss, policy_.balance_loss(&tape));
+            require(std::isfinite(loss.value().item()), "GrpoTrainer step ", m.step, ", update ", it + 1, ": the loss is non-finite (",
+                    loss.value().item(), "): the policy, the reference log-probs or the advantages went non-finite");
             optimizer_.zero_grad();
             tape.backward(loss);
+            check_finite("gradient", m.step, it, [](const Var<T, B>& p) { return p.has_grad() ? p.grad().data() : nullptr; });
             const double norm = config_.max_grad_norm > 0 ? clip_grad_norm(optimizer_.params(), config_.max_grad_norm)
-                                                           : 0.0;
+                                                           : global_grad_norm(optimizer_.params());
             optimizer_.step();
+            check_finite("weight", m.step, it, [](const Var<T, B>& p) { return p.data(); });
             policy_.update_balance_biases();
             if (it == 0) {  // the metrics of the policy that sampled
                 m.loss = out.loss.value().item();
@@ -218,13 +287,18 @@ public:
         }
     }
 
-    // dir/policy.safetensors, dir/reference.safetensors (β > 0), dir/optimizer.safetensors;
-    // each file written atomically and stamped with the step, which load() checks they share.
-    void save(const std::string& dir) const {
-        std::filesystem::create_directories(dir);
+    // Saves the whole state as one step folder of `dir` (io/checkpoint_dir.hpp):
+    //   policy.safetensors, reference.safetensors (β > 0), optimizer.safetensors (AdamW moments),
+    //   trainer.json (step, AdamW step count, RNG positions, parameters with a gradient buffer,
+    //   the config)
+    // each stamped with the step; LATEST then names the folder. The newest `keep_last` folders stay.
+    void save(const std::string& dir, int keep_last = 2) const {
+        require(failed_.empty(), "GrpoTrainer::save: refusing to save after a failed step (", failed_,
+                "): its weights may be half-updated");
+        const std::string folder = begin_step_folder(dir, steps_);
         const std::map<std::string, std::string> stamp = {{"grpo.trainer.step", std::to_string(steps_)}};
-        save_checkpoint(policy_, dir + "/policy.safetensors", stamp);
-        if (reference_) save_checkpoint(*reference_, dir + "/reference.safetensors", stamp);
+        save_checkpoint(policy_, folder + "/policy.safetensors", stamp);
+        if (reference_) save_checkpoint(*reference_, folder + "/reference.safetensors", stamp);
         std::vector<NamedTensor> moments;
         const auto named = policy_.named_params();
         for (std::size_t i = 0; i < named.size(); ++i) {
@@ -233,29 +307,62 @@ public:
             moments.push_back(NamedTensor::from_values<T>("m." + named[i].first, shape, optimizer_.first_moment(i).to_host()));
             moments.push_back(NamedTensor::from_values<T>("v." + named[i].first, shape, optimizer_.second_moment(i).to_host()));
         }
-        auto meta = stamp;
-        meta["grpo.adamw.steps"] = std::to_string(optimizer_.steps());
-        save_safetensors(dir + "/optimizer.safetensors", moments, meta);
+        save_safetensors(folder + "/optimizer.safetensors", moments, stamp);
+        write_file_atomically(folder + "/trainer.json", state_json().dump(2) + "\n");
+        commit_step_folder(dir, folder, steps_, keep_last);
     }
 
-    void load(const std::string& dir) {
-        const auto meta = load_checkpoint(policy_, dir + "/policy.safetensors");
-        const std::string step = meta.at("grpo.trainer.step");
+    // Loads the state save() wrote last into this trainer, which must have the same config and
+    // model config. Every file is read and checked first; a failure changes nothing.
+    void load(const std::string& dir, CheckpointLoadOptions options = {}) {
+        const std::string folder = latest_step_folder(dir);
+        const std::string state_path = folder + "/trainer.json";
+        const nlohmann::json state = parse_json(read_file(state_path), "GrpoTrainer::load: '" + state_path + "'");
+        const std::string where = "GrpoTrainer::load: '" + state_path + "'";
+        require(state.is_object() && state.contains("config"), where, ": expected an object with a config");
+        const std::string differences = config_differences(state.at("config"), to_json(config_));
+        require(differences.empty(), "GrpoTrainer::load: '", folder,
+                "' was saved by a trainer with another config: ", differences);
+        std::int64_t step = 0, adamw_steps = 0;
+        read_field(state, "step", &step, where);
+        read_field(state, "adamw_steps", &adamw_steps, where);
+        require(step >= 0, where, ": step ", step, ", expected >= 0");
+        const nlohmann::json expected_rng = rng_json(step);
+        require(state.contains("rng") && state.at("rng") == expected_rng, where, ": rng ",
+                state.contains("rng") ? state.at("rng").dump() : "missing", ", expected ", expected_rng.dump(),
+                " (the positions step ", step, " implies for this seed)");
+        const std::vector<bool> has_buffer = read_grad_buffers(state, where);
+
+        const auto policy_state = read_checked_checkpoint(policy_, folder + "/policy.safetensors", options);
+        check_stamp(policy_state.metadata, folder + "/policy.safetensors", step);
+        CheckedCheckpoint<T> reference_state;
         if (reference_) {
-            const auto ref_meta = load_checkpoint(*reference_, dir + "/reference.safetensors");
-            require(ref_meta.at("grpo.trainer.step") == step, "GrpoTrainer::load: '", dir,
-                    "' has a reference from step ", ref_meta.at("grpo.trainer.step"), " and a policy from step ", step);
+            reference_state = read_checked_checkpoint(*reference_, folder + "/reference.safetensors", options);
+            check_stamp(reference_state.metadata, folder + "/reference.safetensors", step);
         }
-        const Safetensors opt = load_safetensors(dir + "/optimizer.safetensors");
-        require(opt.metadata.count("grpo.trainer.step") && opt.metadata.at("grpo.trainer.step") == step,
-                "GrpoTrainer::load: '", dir, "/optimizer.safetensors' is not from step ", step);
+        const std::string optimizer_path = folder + "/optimizer.safetensors";
+        const Safetensors opt = load_safetensors(optimizer_path);
+        check_stamp(opt.metadata, optimizer_path, step);
         std::vector<std::vector<T>> m, v;
-        for (const auto& [name, var] : policy_.named_params()) {
-            m.push_back(opt.at("m." + name).template values<T>());
-            v.push_back(opt.at("v." + name).template values<T>());
+        const auto named = policy_.named_params();
+        for (const auto& [name, var] : named) {
+            m.push_back(moment(opt, "m." + name, var, optimizer_path));
+            v.push_back(moment(opt, "v." + name, var, optimizer_path));
         }
-        optimizer_.restore(std::stoll(opt.metadata.at("grpo.adamw.steps")), m, v);
-        steps_ = std::stoll(step);
+        require(opt.tensors.size() == 2 * named.size(), "GrpoTrainer::load: '", optimizer_path, "' holds ",
+                opt.tensors.size(), " tensors, expected ", 2 * named.size(), " (m and v of every parameter)");
+        optimizer_.check_restore(adamw_steps, m, v);
+
+        // Every check passed: now change the trainer.
+        apply_checkpoint(policy_, policy_state);
+        if (reference_) apply_checkpoint(*reference_, reference_state);
+        optimizer_.restore(adamw_steps, m, v);
+        for (std::size_t i = 0; i < named.size(); ++i) {
+            Var<T, B> p = named[i].second;
+            if (!has_buffer[i]) p.drop_grad();
+            else if (!p.has_grad()) p.grad_data();  // allocates zeros
+        }
+        steps_ = step;
     }
 
     std::int64_t steps() const { return steps_; }
@@ -264,6 +371,85 @@ public:
     AdamW<T, B>& optimizer() { return optimizer_; }
 
 private:
+    // Where step s's randomness starts: documented in trainer.json, checked at load.
+    nlohmann::json rng_json(std::int64_t step) const {
+        return {{"problem_stream", step}, {"sampler_seed", sampler_seed(config_.seed, step)}};
+    }
+
+    nlohmann::json state_json() const {
+        std::vector<std::string> buffers;
+        for (const auto& [name, var] : policy_.named_params())
+            if (var.has_grad()) buffers.push_back(name);
+        return {{"format", "grpo.GrpoTrainer/1"}, {"step", steps_},          {"adamw_steps", optimizer_.steps()},
+                {"rng", rng_json(steps_)},          {"grad_buffers", buffers}, {"config", to_json(config_)}};
+    }
+
+    // Which parameters hold a gradient buffer (AdamW moves those even in a step that gives them
+    // no gradient; autograd/tape.hpp), in named_params() order.
+    std::vector<bool> read_grad_buffers(const nlohmann::json& state, const std::string& where) const {
+        require(state.contains("grad_buffers") && state.at("grad_buffers").is_array(), where,
+                ": expected an array grad_buffers");
+        const auto named = policy_.named_params();
+        std::vector<bool> has(named.size(), false);
+        for (const nlohmann::json& entry : state.at("grad_buffers")) {
+            require(entry.is_string(), where, ": grad_buffers holds ", entry.dump(), ", expected parameter names");
+            std::size_t i = 0;
+            while (i < named.size() && named[i].first != entry.get<std::string>()) ++i;
+            require(i < named.size(), where, ": grad_buffers names '", entry.get<std::string>(),
+                    "', which this model does not have");
+            has[i] = true;
+        }
+        return has;
+    }
+
+    static void check_stamp(const std::map<std::string, std::string>& metadata, const std::string& path,
+                            std::int64_t step) {
+        const auto it = metadata.find("grpo.trainer.step");
+        require(it != metadata.end(), "GrpoTrainer::load: '", path, "' has no grpo.trainer.step metadata");
+        require(it->second == std::to_string(step), "GrpoTrainer::load: '", path, "' is stamped step '", it->second,
+                "', trainer.json says step ", step);
+    }
+
+    static std::vector<T> moment(const Safetensors& file, const std::string& name, const Var<T, B>& param,
+                                 const std::string& path) {
+        const auto t = std::find_if(file.tensors.begin(), file.tensors.end(),
+                                    [&](const NamedTensor& x) { return x.name == name; });
+        require(t != file.tensors.end(), "GrpoTrainer::load: '", path, "' has no tensor '", name, "'");
+        const Shape& s = param.shape();
+        require(t->shape == std::vector<std::int64_t>(s.dim, s.dim + s.rank) && t->dtype == dtype_of<T>(),
+                "GrpoTrainer::load: tensor '", name, "' in '", path, "' is ", dtype_info(t->dtype).name, " ",
+                Shape::of(t->shape), ", expected ", dtype_info(dtype_of<T>()).name, " ", s);
+        return t->template values<T>();
+    }
+
+    // Rewards: a NaN is a missing reward (left out, counted); inf, or no reward at all, stops.
+    void check_rewards(const std::vector<double>& totals, const std::vector<Problem>& problems, std::int64_t step) const {
+        const std::size_t G = static_cast<std::size_t>(config_.sampling.group_size);
+        std::size_t missing = 0;
+        for (std::size_t n = 0; n < totals.size(); ++n) {
+            require(!std::isinf(totals[n]), "GrpoTrainer step ", step, ": the reward of completion ", n, " (problem '",
+                    problems[n / G].question, "') is ", totals[n], "; rewards must be finite, or NaN when missing");
+            missing += std::isnan(totals[n]);
+        }
+        require(missing < totals.size(), "GrpoTrainer step ", step, ": every one of the ", totals.size(),
+                " rewards is missing (NaN): check the reward weights (a NaN weight makes every total NaN)");
+    }
+
+    // The first parameter whose values (weights or gradients) hold a NaN or inf, named.
+    template <class Values>
+    void check_finite(const char* what, std::int64_t step, int update, Values values_of) const {
+        const auto named = policy_.named_params();
+        for (const auto& [name, var] : named) {
+            const T* x = values_of(var);
+            if (x == nullptr) continue;
+            const double sum = B::sum_squares(var.numel(), x);  // NaN or inf when any value is
+            require(std::isfinite(sum), "GrpoTrainer step ", step, ", update ", update + 1, ": a ", what, " of '", name,
+                    "' is non-finite (its sum of squares is ", sum, ")",
+                    std::string(what) == "gradient" ? "; the weights were not changed by this update"
+                                                    : "; the weights are no longer usable: lower the learning rate");
+        }
+    }
+
     GrpoStepMetrics finish(GrpoStepMetrics& m, std::chrono::steady_clock::time_point start) {
         ++steps_;
         m.step_seconds = trainer_detail::seconds_since(start);
@@ -301,6 +487,7 @@ private:
     AdamW<T, B> optimizer_;
     std::unique_ptr<Transformer<T, B>> reference_;  // frozen π_ref, only when β > 0
     std::int64_t steps_ = 0;
+    std::string failed_;  // the error of a failed step; empty while training is healthy
 };
 
 }  // namespace grpo

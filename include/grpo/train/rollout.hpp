@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,7 @@ struct RolloutMetrics {
     double length_mean = 0;          // completion tokens
     std::int64_t length_max = 0;
     double truncated_frac = 0;       // no EOS within max_new_tokens
+    int rewards_missing = 0;         // NaN totals: left out of their group's statistics
     std::int64_t generated_tokens = 0;
     double tokens_per_second = 0;    // generated tokens / sampling seconds
     double sampling_seconds = 0, scoring_seconds = 0, update_seconds = 0, step_seconds = 0;
@@ -69,6 +71,7 @@ inline nlohmann::json rollout_json(const RolloutMetrics& m) {
             {"completion_length_mean", m.length_mean},
             {"completion_length_max", m.length_max},
             {"truncated_frac", m.truncated_frac},
+            {"rewards_missing", m.rewards_missing},
             {"generated_tokens", m.generated_tokens},
             {"tokens_per_second", m.tokens_per_second},
             {"sampling_seconds", m.sampling_seconds},
@@ -111,7 +114,11 @@ inline std::vector<Problem> draw_problems(const ProblemSource& source, std::uint
                                           int count) {
     Rng rng(seed, static_cast<std::uint64_t>(step));
     std::vector<Problem> out;
-    for (int i = 0; i < count; ++i) out.push_back(source(rng));
+    for (int i = 0; i < count; ++i) {
+        out.push_back(source(rng));
+        require(static_cast<bool>(out.back().check), "draw_problems: problem ", i, " of step ", step, " ('",
+                out.back().question, "') has no verifier (Problem::check is empty)");
+    }
     return out;
 }
 
@@ -129,8 +136,9 @@ inline std::uint64_t sampler_seed(std::uint64_t seed, std::int64_t step) {
     return trainer_detail::mix(seed, static_cast<std::uint64_t>(step));
 }
 
-// Completion n answers problem n / G (Completions are grouped by prompt). Rewards never throw on
-// a completion (rl/rewards/), so one bad sample cannot lose the batch.
+// Completion n answers problem n / G (Completions are grouped by prompt). The built-in rules never
+// throw on a completion (rl/rewards/); a problem's own verifier that throws is a bug in it, not a
+// wrong answer, so it becomes a grpo::Error that names the problem and the answer it failed on.
 inline std::vector<RewardBreakdown> score_completions(const Completions& completions,
                                                       const std::vector<Problem>& problems,
                                                       const Tokenizer& tokenizer, const RewardConfig& rewards) {
@@ -142,8 +150,19 @@ inline std::vector<RewardBreakdown> score_completions(const Completions& complet
     for (std::size_t n = 0; n < completions.tokens.size(); ++n) {
         const std::string text = tokenizer.decode(completions.tokens[n], true);
         const Problem& problem = problems[n / G];
+        const auto checked = [&](std::string_view answer) {
+            try {
+                return problem.check(answer);
+            } catch (const std::exception& e) {
+                throw Error(str("score_completions: the verifier of problem '", problem.question, "' threw on the answer '",
+                                answer, "': ", e.what()));
+            } catch (...) {
+                throw Error(str("score_completions: the verifier of problem '", problem.question, "' threw on the answer '",
+                                answer, "' (not a std::exception)"));
+            }
+        };
         scores.push_back(score_completion(
-            text, [&](std::string_view c) { return accuracy_reward(c, problem.check); }, rewards,
+            text, [&](std::string_view c) { return accuracy_reward(c, checked); }, rewards,
             static_cast<int>(completions.tokens[n].size())));
     }
     return scores;
@@ -176,6 +195,8 @@ inline void log_rewards(const Completions& c, const std::vector<RewardBreakdown>
     double unused = 0;
     mean_std(lengths, &m->length_mean, &unused);
     m->accuracy = scores.empty() ? 0 : right / static_cast<double>(scores.size());
+    m->rewards_missing = 0;
+    for (const RewardBreakdown& r : scores) m->rewards_missing += std::isnan(r.total);
     m->truncated_frac = scores.empty() ? 0 : truncated / static_cast<double>(scores.size());
 }
 
