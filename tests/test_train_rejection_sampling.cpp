@@ -151,5 +151,16 @@ TEST_CASE("rejection: a sampled run counts every completion once, and the pipeli
     CHECK(back->examples[0].completion == kClean);
     CHECK(back->examples[1].completion == "1 + 1 = 2\n\"quoted\" αρα");
     CHECK_FALSE(grpo::read_rejection_set(path, grpo::child_stage({}, "rs", "another plan")).has_value());
+
+    // A damaged set is a grpo::Error naming the file, the line and the field.
+    const std::string text = grpo::read_file(path);
+    const std::string header = text.substr(0, text.find('\n') + 1);
+    grpo::write_file_atomically(path, header + "{\"prompt\": \"q\", \"completion\": 7}\n");
+    CHECK_THROWS_WITH_AS(grpo::read_rejection_set(path, id),
+                         ("rejection set '" + path + "', line 2: field 'completion' = 7, expected a string").c_str(),
+                         grpo::Error);
+    grpo::write_file_atomically(path, header + "{\"prompt\": \n");
+    CHECK_THROWS_WITH_AS(grpo::read_rejection_set(path, id),
+                         doctest::Contains(("rejection set '" + path + "', line 2 is not JSON: ").c_str()), grpo::Error);
     std::filesystem::remove(path);
 }

@@ -1,14 +1,19 @@
 // Reading the fields of a JSON config strictly, and saying how two configs differ.
 //   read_field(j, "d_model", &c.d_model, where)  the field must exist and hold exactly that
-//       type: an int field takes an integer in int's range (4294967304 is not 8), a double
+//       type (a string, a bool, an integer, a number): an int field takes an integer in int's range (4294967304 is not 8), a double
 //       field any number, a bool field true or false
 //   config_differences(saved, current)  "loss.beta 0.04 saved, 0 here; mu 2 saved, 1 here":
 //       the fields that differ, by dotted path, for an error message that names them
 //   parse_json(text, where)  nlohmann's parser, its errors turned into grpo::Error
+//   parse_int64, parse_double  a metadata string as a number, the whole string or an error
 // Every failure is a grpo::Error that names `where` (a file, a metadata key) and the field.
 #pragma once
 
+#include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -34,7 +39,10 @@ void read_field(const nlohmann::json& j, const char* key, T* out, const std::str
     const auto it = j.find(key);
     require(it != j.end(), where, ": field '", key, "' is missing");
     const nlohmann::json& v = *it;
-    if constexpr (std::is_same_v<T, bool>) {
+    if constexpr (std::is_same_v<T, std::string>) {
+        require(v.is_string(), where, ": field '", key, "' = ", v.dump(), ", expected a string");
+        *out = v.get<std::string>();
+    } else if constexpr (std::is_same_v<T, bool>) {
         require(v.is_boolean(), where, ": field '", key, "' = ", v.dump(), ", expected true or false");
         *out = v.get<bool>();
     } else if constexpr (std::is_integral_v<T>) {
@@ -54,6 +62,23 @@ void read_field(const nlohmann::json& j, const char* key, T* out, const std::str
         require(v.is_number(), where, ": field '", key, "' = ", v.dump(), ", expected a number");
         *out = v.get<T>();
     }
+}
+
+// A whole string as a number: "12" is 12; "", "12x", "1e999" and out-of-range values are errors.
+inline std::int64_t parse_int64(const std::string& text, const std::string& where) {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    require(ec == std::errc() && end == text.data() + text.size() && !text.empty(), where, " = '", text,
+            "', expected a 64-bit integer");
+    return value;
+}
+inline double parse_double(const std::string& text, const std::string& where) {
+    char* end = nullptr;
+    errno = 0;
+    const double value = text.empty() ? 0.0 : std::strtod(text.c_str(), &end);
+    require(!text.empty() && end == text.c_str() + text.size() && errno == 0 && std::isfinite(value), where, " = '", text,
+            "', expected a finite number");
+    return value;
 }
 
 namespace json_fields_detail {

@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "grpo/io/atomic_file.hpp"
+#include "grpo/io/json_fields.hpp"
 #include "grpo/io/safetensors.hpp"
 #include "grpo/nn/checkpoint.hpp"
 #include "grpo/train/distillation.hpp"
@@ -78,8 +79,13 @@ bool try_resume(Transformer<T, B>& model, const std::string& path, const StageId
         return false;
     load_checkpoint(model, path);
     run.resumed = true;
-    run.compute = std::stod(metadata.at("grpo.stage.compute"));
-    run.steps = std::stoll(metadata.at("grpo.stage.steps"));
+    const auto field = [&](const char* name) {
+        const auto it = metadata.find(name);
+        require(it != metadata.end(), "r1 pipeline: '", path, "' holds stage '", id.name, "' but no ", name, " metadata");
+        return it->second;
+    };
+    run.compute = parse_double(field("grpo.stage.compute"), "r1 pipeline: '" + path + "': grpo.stage.compute");
+    run.steps = parse_int64(field("grpo.stage.steps"), "r1 pipeline: '" + path + "': grpo.stage.steps");
     return true;
 }
 
@@ -173,18 +179,30 @@ inline std::optional<RejectionResult> read_rejection_set(const std::string& path
     if (!std::filesystem::exists(path)) return std::nullopt;
     const std::string text = read_file(path);
     std::size_t end = text.find('\n');
-    const nlohmann::json header = nlohmann::json::parse(text.substr(0, end));
-    if (header.value("key", "") != id.key) return std::nullopt;
+    const std::string where = "rejection set '" + path + "'";
+    const nlohmann::json header = parse_json(text.substr(0, end), where + ", line 1");
+    const bool same_stage = header.is_object() && header.contains("key") && header.at("key").is_string() &&
+                            header.at("key").get<std::string>() == id.key;
+    if (!same_stage) return std::nullopt;
     RejectionResult result;
-    result.stats.sampled = header.at("sampled").get<std::int64_t>();
+    read_field(header, "sampled", &result.stats.sampled, where + ", line 1");
+    require(header.contains("count") && header.at("count").is_object(), where, ", line 1: expected an object 'count'");
     for (int r = 0; r <= static_cast<int>(RejectReason::over_cap); ++r) {
         const auto reason = static_cast<RejectReason>(r);
-        result.stats.count[reason] = header.at("count").value(reject_reason_name(reason), std::int64_t{0});
+        std::int64_t n = 0;
+        if (header.at("count").contains(reject_reason_name(reason)))
+            read_field(header.at("count"), reject_reason_name(reason), &n, where + ", line 1, count");
+        result.stats.count[reason] = n;
     }
+    int line_number = 1;
     for (std::size_t begin = end + 1; begin < text.size(); begin = end + 1) {
         end = text.find('\n', begin);
-        const nlohmann::json line = nlohmann::json::parse(text.substr(begin, end - begin));
-        result.examples.push_back({line.at("prompt").get<std::string>(), line.at("completion").get<std::string>()});
+        const std::string line_where = where + ", line " + std::to_string(++line_number);
+        const nlohmann::json line = parse_json(text.substr(begin, end - begin), line_where);
+        SftExample example;
+        read_field(line, "prompt", &example.prompt, line_where);
+        read_field(line, "completion", &example.completion, line_where);
+        result.examples.push_back(std::move(example));
     }
     return result;
 }
