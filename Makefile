@@ -8,12 +8,18 @@
 #   make bench          build the Google Benchmark programs, for this CPU, in build-bench/bench/
 #   make check-march MARCH=cooperlake   build the main job and the benchmarks for another CPU
 #                       without running them (CI does, for an AVX-512 CPU it does not have)
+#   make test-asan      the whole suite (unit tests, examples' output diffs) under ASan + UBSan,
+#                       in build-asan/; any sanitizer report fails its test
+#   make fuzz FUZZ_SECONDS=60   build the libFuzzer targets with clang in build-fuzz/ and run each
+#                       for FUZZ_SECONDS; fails on a crash, a sanitizer report or an exception
+#                       that is not grpo::Error (tests/fuzz/run_fuzzers.sh); FUZZ_RUNS=1000000
+#                       runs that many inputs each instead
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 MAIN_EXAMPLE ?= 06_r1_zero
 MARCH ?= cooperlake
 
-.PHONY: run run-build examples test bench check-march setup configure build clean
+.PHONY: run run-build examples test test-asan fuzz bench check-march setup configure build clean
 
 # The main job is built alone, with -march=native, in its own folder (the test build stays
 # portable: its examples' outputs are diffed bit for bit).
@@ -32,6 +38,26 @@ examples: configure
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The sanitizer build: -O1 (Eigen at -O0 would make the examples crawl), assertions on, line
+# tables for the reports' stack traces; CPU only (nvcc and ASan do not mix). The same portable
+# flags otherwise, so the examples' outputs are still diffed bit for bit. A report aborts the
+# program (-fno-sanitize-recover=all, halt_on_error), and so fails its test; leaks count.
+ASAN_BUILD ?= build-asan
+SANITIZER_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:print_stacktrace=1:check_initialization_order=1:strict_string_checks=1 \
+                UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+test-asan: setup
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+	      -DGRPO_SANITIZE=ON -DGRPO_BUILD_BENCH=OFF -DGRPO_ENABLE_CUDA=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+# libFuzzer targets (clang): the safetensors reader, the checkpoint loader, the reward parsers.
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) JOBS=$(JOBS) bash tests/fuzz/run_fuzzers.sh
 
 # The benchmarks are programs for this CPU (-march=native), not tests: they have a build of their own.
 bench: setup
@@ -56,4 +82,4 @@ setup:
 	bash scripts/setup.sh
 
 clean:
-	rm -rf $(BUILD) build-bench build-native build-$(MARCH)
+	rm -rf $(BUILD) build-bench build-native build-$(MARCH) $(ASAN_BUILD) build-fuzz

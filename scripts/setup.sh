@@ -10,6 +10,8 @@ packages=(
   doctest-dev             # the test framework
   libbenchmark-dev        # Google Benchmark, for bench/
   nlohmann-json3-dev      # JSON: safetensors headers, JSONL metrics
+  clang                   # the libFuzzer targets of `make fuzz` (tests/fuzz/)
+  libclang-rt-14-dev      # clang 14's libFuzzer and sanitizer runtimes (libclang_rt.fuzzer-x86_64.a)
 )
 
 missing=()

@@ -7,7 +7,19 @@
 // its parameters to and from them. Writing is atomic (io/atomic_file.hpp). Reading trusts
 // nothing: a header over 100 MB (the reference implementation's limit), bad JSON, unknown
 // dtypes, shapes that do not match their byte ranges, overlapping or gapped ranges and
-// truncated files are errors that say what is wrong.
+// truncated files are errors (grpo::Error) that name the file and say what is wrong.
+//
+// The reader accepts what Python's safetensors (0.8) accepts, checked on the corpus in
+// tests/data/safetensors_corpus/ (made by tests/data/make_safetensors_corpus.py): tensors in any
+// header order, empty tensors (shape with a 0, data_offsets [k, k]), scalars (shape []), no
+// tensors at all ({}), whitespace around the JSON, unknown fields in an entry, and
+// "__metadata__": null. It knowingly differs in three ways, all refusing what Python reads:
+//   - dtypes the format defines but grpo has no type for (BOOL, I8, I16, U16, U32, U64, F8_*, F4,
+//     F6_*) are errors that say so;
+//   - a tensor name that appears twice in the header is an error; Python keeps the last entry.
+//   - an empty tensor whose dimensions, multiplied left to right, pass 2^63 - 1 before a 0 comes
+//     (e.g. [2^32, 2^31, 0]) is an error: shapes here are int64. Python bounds the product by
+//     2^64 - 1 instead; for a tensor with data both bounds give the same verdict.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +27,8 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -86,7 +100,7 @@ struct NamedTensor {
         require(dtype == dtype_of<T>(), "NamedTensor '", name, "' holds ", dtype_info(dtype).name,
                 ", not ", dtype_info(dtype_of<T>()).name);
         std::vector<T> out(bytes.size() / sizeof(T));
-        std::memcpy(out.data(), bytes.data(), bytes.size());
+        if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));
         return out;
     }
 };
@@ -133,91 +147,207 @@ inline void save_safetensors(const std::string& path, const std::vector<NamedTen
 
 namespace safetensors_detail {
 
-inline Dtype parse_dtype(const std::string& name, const std::string& tensor) {
-    for (const DtypeInfo& info : kDtypes)
-        if (name == info.name) return info.dtype;
-    throw Error(str("safetensors: tensor '", tensor, "' has unsupported dtype '", name, "'"));
+// Dtypes the format defines (safetensors 0.8) that grpo does not read; named in the error.
+inline constexpr const char* kForeignDtypes[] = {"BOOL", "I8", "I16", "U16", "U32", "U64",
+                                                 "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4",
+                                                 "F6_E2M3", "F6_E3M2"};
+
+// serde_json, which Python's safetensors parses with, refuses JSON nested deeper than this
+// (the top-level object is level 1; measured with safetensors 0.8).
+constexpr int kMaxJsonDepth = 127;
+
+// A JSON value for an error message, cut short if long.
+inline std::string shown(const nlohmann::json& value) {
+    std::string text = value.dump();
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    return text;
 }
 
-inline NamedTensor parse_entry(const std::string& name, const nlohmann::json& entry,
-                               std::string_view data, std::uint64_t& begin) {
-    require(entry.is_object() && entry.contains("dtype") && entry.contains("shape") &&
-                entry.contains("data_offsets"),
-            "safetensors: entry '", name, "' needs dtype, shape and data_offsets");
-    NamedTensor t;
-    t.name = name;
-    t.dtype = parse_dtype(entry.at("dtype").get<std::string>(), name);
+// Throws grpo::Error "safetensors: 'PATH': PARTS...".
+template <class... Parts>
+[[noreturn]] void fail(const std::string& path, const Parts&... parts) {
+    throw Error(str("safetensors: '", path, "': ", parts...));
+}
+
+inline Dtype parse_dtype(const nlohmann::json& value, const std::string& path,
+                         const std::string& tensor) {
+    if (!value.is_string())
+        fail(path, "tensor '", tensor, "': dtype is ", shown(value), ", expected a string");
+    const std::string name = value.get<std::string>();
+    for (const DtypeInfo& info : kDtypes)
+        if (name == info.name) return info.dtype;
+    for (const char* foreign : kForeignDtypes)
+        if (name == foreign)
+            fail(path, "tensor '", tensor, "' has unsupported dtype '", name,
+                 "' (valid safetensors, but grpo reads only F64 F32 BF16 F16 I64 I32 U8)");
+    fail(path, "tensor '", tensor, "' has unsupported dtype '", name, "'");
+}
+
+// A JSON integer without a minus sign that fits 64 bits: nlohmann parses exactly those as
+// number_unsigned ("-0", "2.0", "2e0" and true are not), and so does serde's usize.
+inline std::uint64_t parse_count(const nlohmann::json& value, const std::string& path,
+                                 const std::string& tensor, const char* field, std::size_t i) {
+    if (!value.is_number_unsigned())
+        fail(path, "tensor '", tensor, "': ", field, "[", i, "] is ", shown(value),
+             ", expected a non-negative integer");
+    return value.get<std::uint64_t>();
+}
+
+// The number of bytes that `shape` of `dtype` needs. Like the reference implementation, the
+// product is formed left to right and an overflow at any step (of the bit count too) is an error;
+// grpo keeps shapes as int64, so the bound on the running product is 2^63 - 1, not 2^64 - 1.
+inline std::uint64_t parse_shape(const nlohmann::json& shape, Dtype dtype, const std::string& path,
+                                 NamedTensor& t) {
+    if (!shape.is_array())
+        fail(path, "tensor '", t.name, "': shape is ", shown(shape), ", expected an array of integers");
     std::uint64_t numel = 1;
-    for (const auto& d : entry.at("shape")) {
-        const auto dim = d.get<std::int64_t>();
-        require(dim >= 0 && (dim == 0 || numel <= UINT64_MAX / dim), "safetensors: tensor '", name,
-                "' has a bad dimension ", dim);
-        numel *= static_cast<std::uint64_t>(dim);
-        t.shape.push_back(dim);
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        const std::uint64_t dim = parse_count(shape[i], path, t.name, "shape", i);
+        constexpr std::uint64_t kMax = INT64_MAX;
+        if (dim > kMax || (dim != 0 && numel > kMax / dim))
+            fail(path, "tensor '", t.name, "': shape ", shown(shape), " overflows 63 bits");
+        numel *= dim;
+        t.shape.push_back(static_cast<std::int64_t>(dim));
     }
-    const auto& offsets = entry.at("data_offsets");
-    require(offsets.is_array() && offsets.size() == 2, "safetensors: tensor '", name,
-            "' needs data_offsets [begin, end]");
-    begin = offsets[0].get<std::uint64_t>();
-    const auto end = offsets[1].get<std::uint64_t>();
-    require(begin <= end && end <= data.size(), "safetensors: tensor '", name, "' spans bytes [",
-            begin, ", ", end, ") of a ", data.size(), "-byte data section");
-    require(numel <= (end - begin) && (end - begin) == numel * dtype_info(t.dtype).bytes,
-            "safetensors: tensor '", name, "' has ", end - begin, " bytes, its dtype and shape need ",
-            numel * dtype_info(t.dtype).bytes);
-    t.bytes.assign(data.substr(begin, end - begin));
-    return t;
+    const std::uint64_t bits = 8 * dtype_info(dtype).bytes;
+    if (numel > UINT64_MAX / bits)
+        fail(path, "tensor '", t.name, "': shape ", shown(shape), " needs more than 2^64 bits");
+    return numel * dtype_info(dtype).bytes;
+}
+
+inline const nlohmann::json& field(const nlohmann::json& entry, const char* key,
+                                   const std::string& path, const std::string& tensor) {
+    const auto it = entry.find(key);
+    if (it == entry.end()) fail(path, "tensor '", tensor, "' has no '", key, "' field");
+    return *it;
+}
+
+struct Range {
+    std::uint64_t begin = 0, end = 0;
+};
+
+// Checks one header entry against the data section; its bytes are copied after the tiling check.
+inline Range parse_entry(const std::string& name, const nlohmann::json& entry,
+                         std::uint64_t data_size, const std::string& path, NamedTensor& t) {
+    t.name = name;
+    if (!entry.is_object())
+        fail(path, "tensor '", name, "' is ", shown(entry),
+             ", expected an object with dtype, shape and data_offsets");
+    t.dtype = parse_dtype(field(entry, "dtype", path, name), path, name);
+    const std::uint64_t needed = parse_shape(field(entry, "shape", path, name), t.dtype, path, t);
+    const nlohmann::json& offsets = field(entry, "data_offsets", path, name);
+    if (!offsets.is_array() || offsets.size() != 2)
+        fail(path, "tensor '", name, "': data_offsets is ", shown(offsets), ", expected [begin, end]");
+    const Range r{parse_count(offsets[0], path, name, "data_offsets", 0),
+                  parse_count(offsets[1], path, name, "data_offsets", 1)};
+    if (r.begin > r.end || r.end > data_size)
+        fail(path, "tensor '", name, "' spans bytes [", r.begin, ", ", r.end, ") of a ", data_size,
+             "-byte data section");
+    if (r.end - r.begin != needed)
+        fail(path, "tensor '", name, "' has ", r.end - r.begin, " bytes, its dtype and shape need ",
+             needed);
+    return r;
+}
+
+inline std::map<std::string, std::string> parse_metadata(const nlohmann::json& value,
+                                                         const std::string& path) {
+    std::map<std::string, std::string> out;
+    if (value.is_null()) return out;  // the reference implementation reads null as "none"
+    if (!value.is_object())
+        fail(path, "__metadata__ is ", shown(value), ", expected an object of strings");
+    for (const auto& [key, v] : value.items()) {
+        if (!v.is_string())
+            fail(path, "__metadata__ '", key, "' is ", shown(v), ", expected a string");
+        out[key] = v.get<std::string>();
+    }
+    return out;
+}
+
+// Parses the header as the reference implementation does: strict JSON (no BOM, no NUL byte,
+// no comments, nothing after the value), nesting at most kMaxJsonDepth deep, and no key twice in the
+// top-level object or in a tensor's entry. nlohmann would keep the last of two equal keys, so the
+// parser callback, which sees each key as it is read, catches repeats. (Python keeps the last of
+// two equal __metadata__ keys, and so does this.)
+inline nlohmann::json parse_header(std::string_view text, const std::string& path) {
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") fail(path, "header starts with a byte order mark");
+    // nlohmann stops at a NUL byte as if the input ended there; JSON allows none, even in strings.
+    if (text.find('\0') != std::string_view::npos) fail(path, "header holds a NUL byte");
+    std::vector<std::string> top_keys, entry_keys;
+    std::string current;  // the top-level key being read
+    const auto check = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        using Event = nlohmann::json::parse_event_t;
+        if ((event == Event::object_start || event == Event::array_start) && depth + 1 > kMaxJsonDepth)
+            fail(path, "header nests JSON more than ", kMaxJsonDepth, " levels deep");
+        if (event != Event::key || depth > 2) return true;
+        const std::string key = parsed.get<std::string>();
+        std::vector<std::string>& seen = depth == 1 ? top_keys : entry_keys;
+        if (depth == 1) {
+            current = key;
+            entry_keys.clear();
+        } else if (current == "__metadata__") {
+            return true;
+        }
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+            if (depth == 1) fail(path, "header names '", key, "' twice, expected unique names");
+            fail(path, "tensor '", current, "' has the field '", key, "' twice");
+        }
+        seen.push_back(key);
+        return true;
+    };
+    try {
+        return nlohmann::json::parse(text.begin(), text.end(), check);
+    } catch (const nlohmann::json::exception& e) {
+        fail(path, "header is not JSON: ", e.what());
+    }
 }
 
 }  // namespace safetensors_detail
 
+// Reads and checks a whole file. Every problem, whatever the input, is a grpo::Error that names
+// the file, the tensor or field, and what was expected.
 inline Safetensors load_safetensors(const std::string& path) {
+    using namespace safetensors_detail;
     const std::string file = read_file(path);
-    require(file.size() >= 8, "safetensors: '", path, "' has ", file.size(),
-            " bytes, too short for the 8-byte header length");
+    if (file.size() < 8)
+        fail(path, "has ", file.size(), " bytes, too short for the 8-byte header length");
     std::uint64_t length;
     std::memcpy(&length, file.data(), 8);
-    require(length <= kMaxSafetensorsHeader, "safetensors: '", path, "' claims a ", length,
-            "-byte header, more than the limit of ", kMaxSafetensorsHeader);
-    require(length <= file.size() - 8, "safetensors: '", path, "' claims a ", length,
-            "-byte header but only ", file.size() - 8, " bytes follow (truncated?)");
+    if (length > kMaxSafetensorsHeader)
+        fail(path, "claims a ", length, "-byte header, more than the limit of ", kMaxSafetensorsHeader);
+    if (length > file.size() - 8)
+        fail(path, "claims a ", length, "-byte header but only ", file.size() - 8,
+             " bytes follow (truncated?)");
     const std::string_view data = std::string_view(file).substr(8 + length);
-
-    nlohmann::json header;
-    try {
-        header = nlohmann::json::parse(file.begin() + 8, file.begin() + 8 + length);
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(str("safetensors: '", path, "' has a header that is not JSON: ", e.what()));
-    }
-    require(header.is_object(), "safetensors: '", path, "' has a header that is not a JSON object");
+    const nlohmann::json header = parse_header(std::string_view(file).substr(8, length), path);
+    if (!header.is_object()) fail(path, "header is not a JSON object but ", header.type_name());
 
     Safetensors out;
-    std::vector<std::pair<std::uint64_t, NamedTensor>> by_offset;
-    try {
-        for (const auto& [name, entry] : header.items()) {
-            if (name == "__metadata__") {
-                out.metadata = entry.get<std::map<std::string, std::string>>();
-                continue;
-            }
-            std::uint64_t begin = 0;
-            NamedTensor t = safetensors_detail::parse_entry(name, entry, data, begin);
-            by_offset.emplace_back(begin, std::move(t));
+    std::vector<std::pair<Range, NamedTensor>> entries;
+    for (const auto& [name, entry] : header.items()) {
+        if (name == "__metadata__") {
+            out.metadata = parse_metadata(entry, path);
+            continue;
         }
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(str("safetensors: '", path, "' has a malformed header entry: ", e.what()));
+        NamedTensor t;
+        const Range r = parse_entry(name, entry, data.size(), path, t);
+        entries.emplace_back(r, std::move(t));
     }
     // The byte ranges must tile the data section: no overlaps, no gaps, nothing left over.
-    std::sort(by_offset.begin(), by_offset.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Sorting by (begin, end) puts an empty range [k, k] before the range that starts at k.
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.first.begin, a.first.end) < std::tie(b.first.begin, b.first.end);
+    });
     std::uint64_t expected_begin = 0;
-    for (auto& [begin, tensor] : by_offset) {
-        require(begin == expected_begin, "safetensors: tensor '", tensor.name, "' starts at byte ",
-                begin, ", expected ", expected_begin, " (ranges overlap or leave a gap)");
-        expected_begin += tensor.bytes.size();
+    for (auto& [range, tensor] : entries) {
+        if (range.begin != expected_begin)
+            fail(path, "tensor '", tensor.name, "' starts at byte ", range.begin, ", expected ",
+                 expected_begin, " (ranges overlap or leave a gap)");
+        expected_begin = range.end;
+        tensor.bytes.assign(data.substr(range.begin, range.end - range.begin));
         out.tensors.push_back(std::move(tensor));
     }
-    require(expected_begin == data.size(), "safetensors: '", path, "' has ",
-            data.size() - expected_begin, " bytes after the last tensor");
+    if (expected_begin != data.size())
+        fail(path, "has ", data.size() - expected_begin, " bytes after the last tensor");
     return out;
 }
 

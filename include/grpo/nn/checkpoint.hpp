@@ -135,7 +135,7 @@ CheckedCheckpoint<T> read_checked_checkpoint(const Transformer<T, B>& model, con
     for (const auto& [name, tensor] : checkpoint_detail::model_state(model)) {
         expected.insert(name);
         const auto stored_tensor = std::find_if(file.tensors.begin(), file.tensors.end(),
-                                                [&](const NamedTensor& t) { return t.name == name; });
+                                                [&name = name](const NamedTensor& t) { return t.name == name; });
         require(stored_tensor != file.tensors.end(), "load_checkpoint: '", path, "' has no tensor '", name, "'");
         const Shape& s = tensor.shape();
         require(stored_tensor->shape == std::vector<std::int64_t>(s.dim, s.dim + s.rank), "load_checkpoint: tensor '",
