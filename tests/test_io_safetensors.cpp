@@ -245,3 +245,11 @@ TEST_CASE("safetensors: corrupt and hostile files are clear errors") {
                          doctest::Contains("tensor 'w': shape[0] is -2, expected a non-negative integer"),
                          Error);
 }
+
+TEST_CASE("safetensors: a tensor name that is not UTF-8 is a grpo::Error at save") {
+    const std::string path = (fs::temp_directory_path() / "grpo_st_bad_utf8.safetensors").string();
+    CHECK_THROWS_WITH_AS(save_safetensors(path, {NamedTensor::from_values<float>("w\xff", {1}, {1.0f})}),
+                         doctest::Contains("a tensor name or metadata value is not valid UTF-8"), Error);
+    CHECK_THROWS_AS(save_safetensors(path, {}, {{"note", "\xc3"}}), Error);
+    CHECK_FALSE(fs::exists(path));
+}

@@ -43,6 +43,9 @@ inline double exercise_rewards(std::string_view text) {
         sum += normalize_answer(*answer).size();
         (void)answer_as_number(*answer);
     }
+    // The answer-equivalence readers on the raw bytes, not only on an extracted answer.
+    sum += strip_answer_decorations(text).size();
+    if (const auto number = parse_math_answer(text)) sum += number->is_integer();
     sum += is_valid_utf8(text);
     // The task verifiers, on the raw text and on the answer the accuracy rule extracts from it.
     static const Problem problems[] = {

@@ -8,7 +8,6 @@
 // to libFuzzer. Seeds: make_fuzz_seeds.cpp (a valid checkpoint of this model, in both modes).
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
@@ -39,29 +38,13 @@ const grpo::Safetensors& valid_checkpoint() {
     return file;
 }
 
-// The bytes save_safetensors would write for the valid checkpoint with another grpo.config, built
-// in memory (save_safetensors fsyncs: far too slow per input).
+// The valid checkpoint's bytes with another grpo.config, built in memory (save_safetensors
+// fsyncs: far too slow per input). A config that is not UTF-8 cannot be written (grpo::Error);
+// the whole-file mode reaches the reader with such bytes.
 std::string with_config(std::string_view config) {
     std::map<std::string, std::string> metadata = valid_checkpoint().metadata;
     metadata["grpo.config"] = std::string(config);
-    nlohmann::json header = nlohmann::json::object();
-    header["__metadata__"] = metadata;
-    std::size_t offset = 0;
-    for (const grpo::NamedTensor& t : valid_checkpoint().tensors) {
-        header[t.name] = {{"dtype", grpo::dtype_info(t.dtype).name},
-                          {"shape", t.shape},
-                          {"data_offsets", {offset, offset + t.bytes.size()}}};
-        offset += t.bytes.size();
-    }
-    // Not UTF-8: save_safetensors would throw nlohmann::type_error; write U+FFFD instead, as a
-    // file may hold anything and the reader must refuse it with grpo::Error.
-    const std::string json = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::string file(8, '\0');
-    const std::uint64_t length = json.size();
-    std::memcpy(file.data(), &length, 8);
-    file += json;
-    for (const grpo::NamedTensor& t : valid_checkpoint().tensors) file += t.bytes;
-    return file;
+    return grpo::safetensors_bytes(valid_checkpoint().tensors, metadata);
 }
 
 }  // namespace
@@ -76,13 +59,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
     const std::string& path = grpo_fuzz::scratch_path("checkpoint");
     if (data[0] & grpo_fuzz::config_text) {
-        const std::string file = with_config(rest);
+        std::string file;
+        try {
+            file = with_config(rest);
+        } catch (const grpo::Error&) {
+            return 0;
+        }
         grpo_fuzz::write_input(path, reinterpret_cast<const std::uint8_t*>(file.data()), file.size());
     } else {
         grpo_fuzz::write_input(path, data + 1, size - 1);
     }
     grpo::CheckpointLoadOptions options;
-    options.allow_non_finite = (data[0] & 2) != 0;
+    options.allow_non_finite = (data[0] & grpo_fuzz::allow_non_finite) != 0;
 
     bool config_read = false;
     try {

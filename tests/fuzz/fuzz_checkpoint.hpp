@@ -21,10 +21,11 @@ inline grpo::TransformerConfig tiny_config() {
     return c;
 }
 
-// The first byte of a checkpoint fuzz input picks what the rest is.
+// The bits of a checkpoint fuzz input's first byte: what the rest is, and how it is loaded.
 enum Mode : unsigned char {
-    whole_file = 0,   // the rest is the checkpoint file
-    config_text = 1,  // the rest is the "grpo.config" metadata of an otherwise valid checkpoint
+    whole_file = 0,        // the rest is the checkpoint file
+    config_text = 1,       // the rest is the "grpo.config" metadata of an otherwise valid checkpoint
+    allow_non_finite = 2,  // load with CheckpointLoadOptions::allow_non_finite
 };
 
 }  // namespace grpo_fuzz

@@ -17,10 +17,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "grpo/core/error.hpp"
@@ -37,16 +39,26 @@ inline std::string step_name(std::int64_t step) {
     return name;
 }
 
-// "step-00000012" or "step-00000012.3": the step folders this scheme writes.
-inline bool is_step_folder_name(const std::string& name) {
-    if (name.rfind("step-", 0) != 0 || name.size() < 6) return false;
+// A step folder's name, read back: "step-00000012" is step 12, copy 0; "step-00000012.3" copy 3.
+struct StepFolder {
+    long long step = 0, copy = 0;
+    std::string name;
+    bool operator<(const StepFolder& other) const {  // by age: step, then copy
+        return step != other.step ? step < other.step : copy < other.copy;
+    }
+};
+
+// The step folder a name is, or nothing for any other name (LATEST, .tmp-*, a user's file).
+inline std::optional<StepFolder> parse_step_folder(const std::string& name) {
+    if (name.rfind("step-", 0) != 0) return std::nullopt;
     const std::size_t dot = name.find('.');
-    const std::string digits = name.substr(5, dot == std::string::npos ? std::string::npos : dot - 5);
-    const std::string suffix = dot == std::string::npos ? "1" : name.substr(dot + 1);
-    auto all_digits = [](const std::string& s) {  // at most 9 digits: std::stoll never overflows
+    const std::string step = name.substr(5, dot == std::string::npos ? std::string::npos : dot - 5);
+    const std::string copy = dot == std::string::npos ? "0" : name.substr(dot + 1);
+    const auto number = [](const std::string& s) {  // at most 9 digits: std::stoll never overflows
         return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
     };
-    return all_digits(digits) && all_digits(suffix);
+    if (!number(step) || !number(copy)) return std::nullopt;
+    return StepFolder{std::stoll(step), std::stoll(copy), name};
 }
 
 inline void check(const std::error_code& ec, const char* what, const std::string& path) {
@@ -63,16 +75,11 @@ inline std::vector<std::string> entries(const std::string& dir) {
     return names;
 }
 
-// The step folders of `dir` sorted by (step, copy): "step-00000012" is copy 0, ".3" copy 3.
-inline std::vector<std::pair<std::pair<long long, long long>, std::string>> step_folders(const std::string& dir) {
-    std::vector<std::pair<std::pair<long long, long long>, std::string>> folders;
-    for (const std::string& entry : entries(dir)) {
-        if (!is_step_folder_name(entry)) continue;
-        const std::size_t dot = entry.find('.');
-        const long long step = std::stoll(entry.substr(5, dot == std::string::npos ? std::string::npos : dot - 5));
-        const long long copy = dot == std::string::npos ? 0 : std::stoll(entry.substr(dot + 1));
-        folders.push_back({{step, copy}, entry});
-    }
+// The step folders of `dir`, oldest first.
+inline std::vector<StepFolder> step_folders(const std::string& dir) {
+    std::vector<StepFolder> folders;
+    for (const std::string& entry : entries(dir))
+        if (const std::optional<StepFolder> folder = parse_step_folder(entry)) folders.push_back(*folder);
     std::sort(folders.begin(), folders.end());
     return folders;
 }
@@ -98,7 +105,7 @@ inline std::string read_latest(const std::string& dir) {
     if (!std::filesystem::exists(dir + "/LATEST", ec)) return "";
     std::string name = read_file(dir + "/LATEST");
     if (!name.empty() && name.back() == '\n') name.pop_back();
-    require(d::is_step_folder_name(name), "checkpoint folder '", dir, "': LATEST holds '", name,
+    require(d::parse_step_folder(name).has_value(), "checkpoint folder '", dir, "': LATEST holds '", name,
             "', expected a step folder name such as step-00000012");
     return name;
 }
@@ -141,8 +148,8 @@ inline std::string commit_step_folder(const std::string& dir, const std::string&
     // A step saved again gets the next copy number, so (step, copy) orders the folders by age.
     std::string name = d::step_name(step);
     long long last_copy = -1;
-    for (const auto& [key, entry] : d::step_folders(dir))
-        if (key.first == step) last_copy = std::max(last_copy, key.second);
+    for (const d::StepFolder& folder : d::step_folders(dir))
+        if (folder.step == step) last_copy = std::max(last_copy, folder.copy);
     if (last_copy >= 0) name += "." + std::to_string(last_copy + 1);
     std::error_code ec;
     std::filesystem::rename(temporary, dir + "/" + name, ec);
@@ -154,9 +161,9 @@ inline std::string commit_step_folder(const std::string& dir, const std::string&
     const auto folders = d::step_folders(dir);
     const std::size_t keep = static_cast<std::size_t>(keep_last);
     for (std::size_t i = 0; i + keep < folders.size(); ++i) {
-        if (folders[i].second == name) continue;
-        std::filesystem::remove_all(dir + "/" + folders[i].second, ec);
-        d::check(ec, "remove the old step folder", dir + "/" + folders[i].second);
+        if (folders[i].name == name) continue;
+        std::filesystem::remove_all(dir + "/" + folders[i].name, ec);
+        d::check(ec, "remove the old step folder", dir + "/" + folders[i].name);
     }
     fsync_directory(dir);
     return dir + "/" + name;

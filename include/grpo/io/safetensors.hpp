@@ -109,17 +109,24 @@ struct Safetensors {
     std::vector<NamedTensor> tensors;  // in the order of their data
     std::map<std::string, std::string> metadata;
 
-    const NamedTensor& at(const std::string& name) const {
+    // The tensor of that name, or nullptr: for callers whose error names their file.
+    const NamedTensor* find(const std::string& name) const {
         for (const NamedTensor& t : tensors)
-            if (t.name == name) return t;
-        throw Error(str("safetensors: no tensor named '", name, "'"));
+            if (t.name == name) return &t;
+        return nullptr;
+    }
+    const NamedTensor& at(const std::string& name) const {
+        const NamedTensor* t = find(name);
+        require(t != nullptr, "safetensors: no tensor named '", name, "'");
+        return *t;
     }
 };
 
 constexpr std::uint64_t kMaxSafetensorsHeader = 100'000'000;
 
-inline void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                             const std::map<std::string, std::string>& metadata = {}) {
+// The bytes of a safetensors file holding `tensors` (in this order) and `metadata`.
+inline std::string safetensors_bytes(const std::vector<NamedTensor>& tensors,
+                                     const std::map<std::string, std::string>& metadata = {}) {
     nlohmann::json header = nlohmann::json::object();
     if (!metadata.empty()) header["__metadata__"] = metadata;
     std::size_t offset = 0;
@@ -135,14 +142,24 @@ inline void save_safetensors(const std::string& path, const std::vector<NamedTen
                           {"data_offsets", {offset, offset + t.bytes.size()}}};
         offset += t.bytes.size();
     }
-    std::string json = header.dump();
+    std::string json;
+    try {
+        json = header.dump();
+    } catch (const nlohmann::json::exception& e) {  // a name or metadata value that is not UTF-8
+        throw Error(str("save_safetensors: a tensor name or metadata value is not valid UTF-8 (", e.what(), ")"));
+    }
     json.append((8 - json.size() % 8) % 8, ' ');  // pad so the data starts 8-byte aligned
     std::string file(8, '\0');
     const std::uint64_t length = json.size();
     std::memcpy(file.data(), &length, 8);
     file += json;
     for (const NamedTensor& t : tensors) file += t.bytes;
-    write_file_atomically(path, file);
+    return file;
+}
+
+inline void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                             const std::map<std::string, std::string>& metadata = {}) {
+    write_file_atomically(path, safetensors_bytes(tensors, metadata));
 }
 
 namespace safetensors_detail {

@@ -7,7 +7,6 @@
 // field), a non-finite value (refused unless the caller allows it).
 #pragma once
 
-#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -134,9 +133,8 @@ CheckedCheckpoint<T> read_checked_checkpoint(const Transformer<T, B>& model, con
     std::set<std::string> expected;
     for (const auto& [name, tensor] : checkpoint_detail::model_state(model)) {
         expected.insert(name);
-        const auto stored_tensor = std::find_if(file.tensors.begin(), file.tensors.end(),
-                                                [&name = name](const NamedTensor& t) { return t.name == name; });
-        require(stored_tensor != file.tensors.end(), "load_checkpoint: '", path, "' has no tensor '", name, "'");
+        const NamedTensor* stored_tensor = file.find(name);
+        require(stored_tensor != nullptr, "load_checkpoint: '", path, "' has no tensor '", name, "'");
         const Shape& s = tensor.shape();
         require(stored_tensor->shape == std::vector<std::int64_t>(s.dim, s.dim + s.rank), "load_checkpoint: tensor '",
                 name, "' has shape ", Shape::of(stored_tensor->shape), " in '", path, "', the model needs ", s);
