@@ -243,7 +243,7 @@ using Critic2 = Critic<double, Cpu>;
 // policy_logprobs tests): L = 4, W = 6.
 const std::vector<std::vector<std::int32_t>> kPpoPrompts = {{1, 3, 5}, {1}};
 
-Completions two_groups() {
+Completions ppo_two_groups() {
     Completions c;
     c.group_size = 2;
     c.tokens = {{4, 5}, {6, 7, 8, 2}, {2}, {9, 3, 10}};
@@ -266,7 +266,7 @@ VarD param_named(const Critic2& critic, const std::string& name) {
 TEST_CASE("Critic::values equals each row computed alone, at the policy's log-prob positions") {
     Rng rng(21);
     Critic2 critic(grpo_test::tiny_moe_config(16), rng);
-    const Completions c = two_groups();
+    const Completions c = ppo_two_groups();
     const auto batch = pack_policy_batch<Cpu>(kPpoPrompts, c);
     const VarD values = critic.values(nullptr, batch);
     CHECK(values.shape() == Shape{4, 4});
@@ -309,7 +309,7 @@ TEST_CASE("Critic: as large as the policy, without an LM head, plus the value he
 TEST_CASE("Critic: value-loss gradient on the value head and a trunk weight against finite differences") {
     Rng rng(23);
     Critic2 critic(grpo_test::tiny_moe_config(16), rng);
-    const Completions c = two_groups();
+    const Completions c = ppo_two_groups();
     const auto batch = pack_policy_batch<Cpu>(kPpoPrompts, c);
     const auto mask = completion_mask<double, Cpu>(c, batch.completion_width);
     std::vector<double> old = critic.values(nullptr, batch).value().to_host(), ret = old;
@@ -358,7 +358,7 @@ TEST_CASE("Critic: value-loss gradient on the value head and a trunk weight agai
 TEST_CASE("Critic::values names a batch of the wrong shape") {
     Rng rng(24);
     Critic2 critic(grpo_test::tiny_moe_config(16), rng);
-    auto batch = pack_policy_batch<Cpu>(kPpoPrompts, two_groups());
+    auto batch = pack_policy_batch<Cpu>(kPpoPrompts, ppo_two_groups());
     batch.columns = Ids<Cpu>::from({3}, {0, 1, 2});
     CHECK_THROWS_WITH_AS(critic.values(nullptr, batch),
                          "Critic::values: columns have shape (3), expected (rows x completion_width) = (16)", Error);

@@ -2,6 +2,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <stdexcept>
 #include <grpo/grpo.hpp>
 #include <grpo/train/grpo_trainer.hpp>
 #include <string>
@@ -178,4 +182,173 @@ TEST_CASE("GrpoTrainer names a bad config and a checkpoint from another step") {
                              .c_str(),
                          Error);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the built-in rules as a reward list train exactly as RewardConfig does") {
+    const Tokenizer tok = Tokenizer::ascii();
+    GrpoTrainerConfig by_config = small_trainer_config();
+    by_config.rewards = RewardConfig::seed_003();  // three non-zero weights
+    GrpoTrainerConfig by_list = by_config;
+    by_list.reward_functions = builtin_reward_functions(by_config.rewards);
+    by_list.rewards = RewardConfig{};  // unused once a list is given
+    by_list.rewards.accuracy_weight = 7.0;
+
+    Rng init(3), init2(3);
+    Model a_model(trainer_model_config(), init), b_model(trainer_model_config(), init2);
+    Trainer a(a_model, tok, any_number_is_right, by_config), b(b_model, tok, any_number_is_right, by_list);
+    for (int s = 0; s < 2; ++s) {
+        const GrpoStepMetrics ma = a.step(), mb = b.step();
+        CHECK(grpo_test::metrics_without_timings(ma) == grpo_test::metrics_without_timings(mb));
+    }
+    CHECK(weights(a_model) == weights(b_model));
+    // The saved config names what scored: the list's names and weights.
+    const nlohmann::json j = to_json(by_config);
+    REQUIRE(j.at("reward_functions").size() == 4);
+    CHECK(j.at("reward_functions")[1].at("name") == "format");
+    CHECK(j.at("reward_functions")[1].at("weight") == 0.3);
+    CHECK(to_json(by_list).at("reward_functions") == j.at("reward_functions"));
+}
+
+TEST_CASE("a user's reward functions: weighted sum, prompt and completion seen, logged by name") {
+    const Tokenizer tok = Tokenizer::ascii();
+    GrpoTrainerConfig config = small_trainer_config();
+    std::vector<std::string> prompts_seen;
+    std::vector<std::string> completions_seen;
+    // has_digit: 1 when the completion holds a digit. short: 1 when it has at most 4 tokens.
+    const auto has_digit = [&](const RewardInput& in) -> RewardScore {
+        prompts_seen.emplace_back(in.prompt);
+        completions_seen.emplace_back(in.completion);
+        return in.completion.find_first_of("0123456789") != std::string_view::npos ? 1.0 : 0.0;
+    };
+    std::vector<int> lengths_seen;
+    const auto is_short = [&](const RewardInput& in) -> RewardScore {
+        lengths_seen.push_back(in.completion_tokens);
+        return in.completion_tokens <= 4 ? 1.0 : 0.0;
+    };
+    config.reward_functions = {{"has_digit", 1.0, has_digit}, {"short", 0.5, is_short}};
+
+    Rng init(3);
+    Model model(trainer_model_config(), init);
+    Trainer trainer(model, tok, any_number_is_right, config);
+    const std::vector<Problem> problems = trainer.problems_for_step(0);
+    const GrpoStepMetrics m = trainer.step();
+
+    const int G = config.sampling.group_size;
+    REQUIRE(prompts_seen.size() == problems.size() * G);
+    for (std::size_t n = 0; n < prompts_seen.size(); ++n)
+        CHECK(prompts_seen[n] == config.prompt_template.render(problems[n / G].question));
+    // The mean total is the weighted sum of the means (every completion scored).
+    double digits = 0, shorts = 0;
+    for (const std::string& c : completions_seen) digits += c.find_first_of("0123456789") != std::string::npos;
+    for (int length : lengths_seen) shorts += length <= 4;
+    const double n = static_cast<double>(completions_seen.size());
+    CHECK(m.length_mean * n == doctest::Approx(std::accumulate(lengths_seen.begin(), lengths_seen.end(), 0.0)));
+    REQUIRE(m.reward_components.size() == 2);
+    CHECK(m.reward_components[0].name == "has_digit");
+    CHECK(m.component_mean("has_digit") == doctest::Approx(digits / n));
+    CHECK(m.component_mean("short") == doctest::Approx(shorts / n));
+    CHECK(m.reward_mean == doctest::Approx(m.component_mean("has_digit") + 0.5 * m.component_mean("short")));
+    CHECK_THROWS_WITH_AS(m.component_mean("accuracy"),
+                         "RolloutMetrics: no reward function named 'accuracy' in this step's metrics", Error);
+    const nlohmann::json line = to_json(m);
+    CHECK(line.at("reward_component_mean").at("has_digit") == m.component_mean("has_digit"));
+    CHECK(line.at("reward_component_mean").at("short") == m.component_mean("short"));
+    CHECK(line.at("reward_component_mean").count("accuracy") == 0);
+    // The progress line names both; `accuracy` is still the verifier's (every answer is right
+    // here, but a completion needs a readable answer: a number).
+    const std::string progress = progress_line(m, 10);
+    CHECK(progress.find("(has_digit ") != std::string::npos);
+    CHECK(progress.find(" short ") != std::string::npos);
+}
+
+TEST_CASE("reward functions: no score leaves a completion out, and a throw, a NaN or a bad list is an error") {
+    const Tokenizer tok = Tokenizer::ascii();
+    const auto one = [](const RewardInput&) -> RewardScore { return 1.0; };
+    const auto none = [](const RewardInput&) -> RewardScore { return std::nullopt; };
+    Rng rng(5);
+    const std::vector<Problem> problems = {generate_linear_equation(rng)};
+    Completions c;
+    c.group_size = 2;
+    c.tokens = {tok.encode("<answer>3</answer>"), tok.encode("x")};
+    c.logprobs = {std::vector<double>(c.tokens[0].size()), std::vector<double>(1)};
+    c.truncated = {false, true};
+    const std::vector<std::string> prompts = {"Q: " + problems[0].question};
+
+    // The second function scores only the first completion: the second's total is missing,
+    // and its component is left out of that function's statistics, not counted as 0.
+    int calls = 0;
+    const auto first_only = [&](const RewardInput&) -> RewardScore {
+        return calls++ == 0 ? RewardScore(2.0) : std::nullopt;
+    };
+    const std::vector<RewardFunction> list = {{"one", 1.0, one}, {"judge", 0.25, first_only}, {"idle", 0.0, none}};
+    const BatchScores scores = score_completions(c, problems, prompts, tok, list);
+    REQUIRE(scores.scores.size() == 2);
+    CHECK(scores.scores[0].total == 1.5);  // 1 + 0.25·2; a weight of 0 scores nothing
+    CHECK(std::isnan(scores.scores[1].total));
+    CHECK(std::isnan(scores.scores[0].components[2]));
+    RolloutMetrics m;
+    log_rewards(c, scores, list, &m);
+    CHECK(m.rewards_missing == 1);
+    CHECK(m.reward_mean == 1.5);  // over the scored completions
+    CHECK(m.reward_components[1].mean == 2.0);
+    CHECK(m.reward_components[1].missing == 1);
+    CHECK(m.reward_components[2].missing == 2);
+    CHECK(m.truncated_frac == 0.5);
+    CHECK(reward_components_text(m) == " (one 1.00 judge 2.00)");
+
+    const auto throws = [](const RewardInput&) -> RewardScore { throw std::runtime_error("judge offline"); };
+    CHECK_THROWS_WITH_AS(score_completions(c, problems, prompts, tok, {{"remote", 1.0, throws}}),
+                         ("reward function 'remote' threw on a completion of problem '" + problems[0].question +
+                          "': judge offline")
+                             .c_str(),
+                         Error);
+    const auto nan = [](const RewardInput&) -> RewardScore { return std::nan(""); };
+    CHECK_THROWS_WITH_AS(score_completions(c, problems, prompts, tok, {{"nan", 1.0, nan}}),
+                         doctest::Contains("reward function 'nan' returned NaN"), Error);
+
+    GrpoTrainerConfig config = small_trainer_config();
+    config.reward_functions = {{"one", 1.0, one}, {"one", 2.0, one}};
+    CHECK_THROWS_WITH_AS(config.validate(),
+                         "GrpoTrainerConfig: two reward functions are named 'one', expected unique names (they are "
+                         "the log's keys)",
+                         Error);
+    config.reward_functions = {{"one", 1.0, nullptr}};
+    CHECK_THROWS_WITH_AS(config.validate(), "GrpoTrainerConfig: reward function 'one' has no callable (score is empty)",
+                         Error);
+    config.reward_functions = {{"", 1.0, one}};
+    CHECK_THROWS_WITH_AS(config.validate(), "GrpoTrainerConfig: reward function 0 has an empty name", Error);
+    config.reward_functions = {{"one", std::numeric_limits<double>::infinity(), one}};
+    CHECK_THROWS_WITH_AS(config.validate(), "GrpoTrainerConfig: reward function 'one' has weight inf, expected a finite number",
+                         Error);
+}
+
+TEST_CASE("normalize_then_sum: each reward function normalised in its group, then weighted") {
+    // Two functions on a group of 4: a = (1, 0, 0, 0), b = (0, 0, 1, 1), weights 1 and 1.
+    // Summed first, the totals (1, 0, 1, 1) have one advantage pattern; normalised first, a's
+    // rare success weighs as much as b's common one (rl/advantages.hpp).
+    const Tokenizer tok = Tokenizer::ascii();
+    Rng rng(5);
+    const std::vector<Problem> problems = {generate_linear_equation(rng)};
+    Completions c;
+    c.group_size = 4;
+    for (const char* text : {"a", "b", "c", "d"}) {
+        c.tokens.push_back(tok.encode(text));
+        c.logprobs.emplace_back(1);
+        c.truncated.push_back(false);
+    }
+    const auto first = [](const RewardInput& in) -> RewardScore { return in.completion == "a" ? 1.0 : 0.0; };
+    const auto last_two = [](const RewardInput& in) -> RewardScore {
+        return in.completion == "c" || in.completion == "d" ? 1.0 : 0.0;
+    };
+    const std::vector<RewardFunction> list = {{"a", 1.0, first}, {"b", 1.0, last_two}};
+    const BatchScores scores = score_completions(c, problems, {"p"}, tok, list);
+    const AdvantageConfig cfg = AdvantageConfig::seed_table();
+    const Advantages separate = multi_reward_advantages(reward_components(scores, 2), {1, 1}, 4,
+                                                        RewardAggregation::normalize_then_sum, cfg);
+    // a: mean 1/4, population std √3/4: (3/√3, −1/√3, −1/√3, −1/√3); b: (−1, −1, 1, 1).
+    const double r3 = std::sqrt(3.0);
+    CHECK(separate.advantages[0] == doctest::Approx(3 / r3 - 1));
+    CHECK(separate.advantages[1] == doctest::Approx(-1 / r3 - 1));
+    CHECK(separate.advantages[2] == doctest::Approx(-1 / r3 + 1));
+    CHECK(reward_totals(scores) == std::vector<double>{1, 0, 1, 1});
 }

@@ -35,13 +35,6 @@ std::vector<std::vector<float>> weights(const std::vector<Var<float, Cpu>>& para
     return out;
 }
 
-// The metrics that do not depend on the clock.
-nlohmann::json without_timings(const PpoStepMetrics& m) {
-    nlohmann::json j = to_json(m);
-    for (const char* key : {"tokens_per_second", "sampling_seconds", "scoring_seconds", "update_seconds", "step_seconds"})
-        j.erase(key);
-    return j;
-}
 
 }  // namespace
 
@@ -141,7 +134,8 @@ TEST_CASE("the same seed twice gives a PpoTrainer the same metrics and weights")
     Rng init_a(6), init_b(6);
     Model a(trainer_model_config(), init_a), b(trainer_model_config(), init_b);
     PpoTrainerF ta(a, tok, any_number_is_right, config), tb(b, tok, any_number_is_right, config);
-    for (int s = 0; s < 2; ++s) CHECK(without_timings(ta.step()).dump() == without_timings(tb.step()).dump());
+    using grpo_test::metrics_without_timings;
+    for (int s = 0; s < 2; ++s) CHECK(metrics_without_timings(ta.step()).dump() == metrics_without_timings(tb.step()).dump());
     CHECK(weights(a.params()) == weights(b.params()));
     CHECK(weights(ta.critic().params()) == weights(tb.critic().params()));
 

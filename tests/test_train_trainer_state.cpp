@@ -52,14 +52,6 @@ std::vector<std::vector<float>> state_weights(const StateModel& model) {
     return out;
 }
 
-// A step's JSONL line without its timings, which differ from run to run.
-nlohmann::json metrics_without_timings(const GrpoStepMetrics& m) {
-    nlohmann::json j = to_json(m);
-    for (const char* key : {"tokens_per_second", "sampling_seconds", "scoring_seconds", "update_seconds", "step_seconds"})
-        j.erase(key);
-    return j;
-}
-
 std::string state_dir(const std::string& name) {
     const auto dir = std::filesystem::temp_directory_path() / ("grpo_state_" + std::to_string(::getpid()) + "_" + name);
     std::filesystem::remove_all(dir);
@@ -88,7 +80,7 @@ TEST_CASE("GrpoTrainer: 3 steps, save, load, 3 steps equal 6 straight steps bit 
         StateTrainer a(straight, tok, grpo_test::any_number_is_right, config);
         for (int s = 0; s < total; ++s) {
             const GrpoStepMetrics m = a.step();
-            straight_metrics.push_back(metrics_without_timings(m));
+            straight_metrics.push_back(grpo_test::metrics_without_timings(m));
             loads.push_back(m.expert_load.at(0));
         }
     }
@@ -106,13 +98,13 @@ TEST_CASE("GrpoTrainer: 3 steps, save, load, 3 steps equal 6 straight steps bit 
     {
         const ThreadCount two(2);  // another thread count than the straight run
         StateTrainer b(first_half, tok, grpo_test::any_number_is_right, config);
-        for (int s = 0; s < first; ++s) resumed_metrics.push_back(metrics_without_timings(b.step()));
+        for (int s = 0; s < first; ++s) resumed_metrics.push_back(grpo_test::metrics_without_timings(b.step()));
         b.save(dir);
         StateTrainer c(resumed, tok, grpo_test::any_number_is_right, config);
         c.load(dir);
         CHECK(c.steps() == first);
         CHECK(c.optimizer().steps() == first * config.mu);
-        for (int s = first; s < total; ++s) resumed_metrics.push_back(metrics_without_timings(c.step()));
+        for (int s = first; s < total; ++s) resumed_metrics.push_back(grpo_test::metrics_without_timings(c.step()));
     }
     for (int s = 0; s < total; ++s) {
         CAPTURE(s);
@@ -315,14 +307,19 @@ TEST_CASE("GrpoTrainer stops on a non-finite number, naming the step, and then r
     CHECK(read_file(dir + "/LATEST") == "step-00000000\n");  // the last good state is untouched
     std::filesystem::remove_all(dir);
 
-    // Rewards: a NaN weight makes every reward missing, which is an error; so is a verifier
-    // that throws, and a problem without one.
+    // Rewards: a NaN weight is refused when the trainer is made; a reward function that never
+    // scores makes every reward missing, which is an error; so is a verifier that throws, and a
+    // problem without one.
     config = state_trainer_config();
     config.rewards.format_weight = std::nan("");
-    StateTrainer nan_rewards(model, tok, grpo_test::any_number_is_right, config);
-    CHECK_THROWS_WITH_AS(nan_rewards.step(),
-                         "GrpoTrainer step 1: every one of the 2 rewards is missing (NaN): check the reward weights (a NaN "
-                         "weight makes every total NaN)",
+    CHECK_THROWS_WITH_AS(StateTrainer(model, tok, grpo_test::any_number_is_right, config),
+                         "GrpoTrainerConfig: reward function 'format' has weight nan, expected a finite number", Error);
+    config = state_trainer_config();
+    config.reward_functions = {{"judge", 1.0, [](const RewardInput&) -> RewardScore { return std::nullopt; }}};
+    StateTrainer never_scored(model, tok, grpo_test::any_number_is_right, config);
+    CHECK_THROWS_WITH_AS(never_scored.step(),
+                         "GrpoTrainer step 1: every one of the 2 rewards is missing: no completion was scored by every "
+                         "reward function of non-zero weight",
                          Error);
     const auto throwing = [](Rng& rng) {
         Problem p = generate_linear_equation(rng);
@@ -339,8 +336,9 @@ TEST_CASE("GrpoTrainer stops on a non-finite number, naming the step, and then r
     c.tokens = {tok.encode("<think>a</think><answer>3</answer>"), tok.encode("x")};
     c.logprobs = {std::vector<double>(c.tokens[0].size()), std::vector<double>(1)};
     c.truncated = {false, false};
-    CHECK_THROWS_WITH_AS(score_completions(c, problems, tok, config.rewards),
-                         ("score_completions: the verifier of problem '" + problems[0].question +
+    CHECK_THROWS_WITH_AS(score_completions(c, problems, render_prompts(problems, config.prompt_template), tok,
+                                           builtin_reward_functions(config.rewards)),
+                         ("the verifier of problem '" + problems[0].question +
                           "' threw on the answer '3': verifier bug")
                              .c_str(),
                          Error);

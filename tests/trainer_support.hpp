@@ -1,4 +1,5 @@
-// Helpers of the trainer tests (test_train_grpo_trainer.cpp, test_train_ppo_trainer.cpp).
+// Helpers of the trainer tests (test_train_grpo_trainer.cpp, test_train_ppo_trainer.cpp,
+// test_train_trainer_state.cpp).
 #pragma once
 
 #include <string_view>
@@ -15,6 +16,16 @@ inline grpo::TransformerConfig trainer_model_config() {
     grpo::TransformerConfig c = tiny_moe_config(40);
     c.vocab_size = grpo::Tokenizer::ascii().vocab_size();
     return c;
+}
+
+// A step's JSONL line (GrpoStepMetrics, PpoStepMetrics) without its timings, which differ
+// from run to run.
+template <class Metrics>
+nlohmann::json metrics_without_timings(const Metrics& m) {
+    nlohmann::json j = to_json(m);
+    for (const char* key : {"tokens_per_second", "sampling_seconds", "scoring_seconds", "update_seconds", "step_seconds"})
+        j.erase(key);
+    return j;
 }
 
 inline grpo::Problem linear(grpo::Rng& rng) { return grpo::generate_linear_equation(rng); }

@@ -253,7 +253,7 @@ int main(int argc, char** argv) {
             greedy.x.push_back(m.step), greedy.y.push_back(r.greedy_pass_at_1);
             sampled.x.push_back(m.step), sampled.y.push_back(r.sampled_pass_at_1);
             std::printf("  %4lld  %6.3f  %8.3f  %6.3f  %6.1f  |  %16.3f  %7.3f\n", static_cast<long long>(m.step),
-                        m.reward_mean, m.accuracy, m.reward_component_mean.format, m.length_mean, r.greedy_pass_at_1,
+                        m.reward_mean, m.accuracy, m.component_mean("format"), m.length_mean, r.greedy_pass_at_1,
                         r.sampled_pass_at_1);
             std::fflush(stdout);
         }

@@ -309,7 +309,7 @@ int main(int argc, char** argv) {
             grpo::print_progress(stderr, grpo::progress_line(m, steps), false);
             if (m.step % every == 0)
                 std::printf("  %4lld  %6.3f  %8.3f  %13.3f  %6.1f\n", static_cast<long long>(m.step), m.reward_mean,
-                            m.accuracy, m.reward_component_mean.language, m.length_mean);
+                            m.accuracy, m.component_mean("language"), m.length_mean);
         }, budget);
         if (run.resumed) std::printf("  (loaded: %lld steps)\n", static_cast<long long>(run.steps));
         report_stage(id, run);

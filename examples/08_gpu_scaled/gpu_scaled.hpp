@@ -294,7 +294,7 @@ GrpoResult train_grpo(grpo::Transformer<float, B>& model, const grpo::Tokenizer&
         log.write(line);
         if (m.step % plan.report_every == 0 || m.step == plan.grpo_steps)
             std::printf("  %4lld  %6.3f  %8.3f  %6.3f  %6.1f  |  %18.0f  %6.2f\n", static_cast<long long>(m.step),
-                        m.reward_mean, m.accuracy, m.reward_component_mean.format, m.length_mean,
+                        m.reward_mean, m.accuracy, m.component_mean("format"), m.length_mean,
                         m.tokens_per_second, seconds);
         std::fflush(stdout);
         grpo::print_progress(stderr, grpo::progress_line(m, plan.grpo_steps), m.step == plan.grpo_steps);

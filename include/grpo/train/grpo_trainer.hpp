@@ -1,8 +1,9 @@
 // GrpoTrainer: the loop of DeepSeekMath (arXiv 2402.03300) Algorithm 1, one call per step:
 //   1. draw `prompts_per_step` problems from a task and render their prompts
 //   2. sample G completions per prompt from the current policy (rl/sampler.hpp)
-//   3. score every completion with the rule-based rewards (rl/rewards/) and turn the scores
-//      into group-relative advantages (rl/advantages.hpp)
+//   3. score every completion with the reward functions (rl/rewards/reward_function.hpp: the
+//      built-in rules of `rewards`, or the config's own list) and turn the scores into
+//      group-relative advantages (rl/advantages.hpp), summed then normalised or the reverse
 //   4. compute the reference policy's log-probs (only when β > 0, as TRL does)
 //   5. μ updates on the GRPO loss (rl/grpo_loss.hpp) with AdamW and global-norm clipping; the
 //      old log-probs π_old are the first update's own forward, detached, so with μ = 1 every
@@ -33,7 +34,6 @@
 // dynamic sampling drops groups without signal but does not resample to refill the batch.
 #pragma once
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -55,7 +55,7 @@
 #include "grpo/rl/advantages.hpp"
 #include "grpo/rl/grpo_loss.hpp"
 #include "grpo/rl/policy_logprobs.hpp"
-#include "grpo/rl/rewards/weighted.hpp"
+#include "grpo/rl/rewards/reward_function.hpp"
 #include "grpo/rl/sampler.hpp"
 #include "grpo/tasks/problem.hpp"
 #include "grpo/text/prompt_template.hpp"
@@ -73,7 +73,9 @@ struct GrpoTrainerConfig {
     int prompts_per_step = 8;
     SamplingConfig sampling;  // group_size (G), temperature, top_k, top_p, max_new_tokens; its seed is unused
     PromptTemplate prompt_template = PromptTemplate::plain();
-    RewardConfig rewards = RewardConfig::worked_example();
+    RewardConfig rewards = RewardConfig::worked_example();  // the built-in rules, when reward_functions is empty
+    std::vector<RewardFunction> reward_functions;             // your own list: replaces the built-in rules
+    RewardAggregation reward_aggregation = RewardAggregation::sum_then_normalize;  // DeepSeekMath, TRL
     AdvantageConfig advantages = AdvantageConfig::trl();
     GrpoLossConfig loss = GrpoLossConfig::deepseekmath();
     AdamWConfig optimizer{5e-5, 0.9, 0.99, 1e-8, 0.0};
@@ -94,8 +96,21 @@ struct GrpoTrainerConfig {
                 ", expected 0 (the trainer logs the entropy but does not differentiate it)");
         sampling.validate();
         grpo::validate(optimizer);
+        validate_reward_functions(effective_reward_functions(), "GrpoTrainerConfig");
+    }
+
+    // What scores the completions: reward_functions, or the built-in rules of `rewards`.
+    std::vector<RewardFunction> effective_reward_functions() const {
+        return reward_functions.empty() ? builtin_reward_functions(rewards) : reward_functions;
     }
 };
+
+// The names and weights of a reward list, in order (its callables have no JSON form).
+inline nlohmann::json reward_functions_json(const std::vector<RewardFunction>& functions) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const RewardFunction& f : functions) out.push_back({{"name", f.name}, {"weight", f.weight}});
+    return out;
+}
 
 // Every field of the config, by name: saved with the trainer's state, compared at load.
 inline nlohmann::json to_json(const GrpoTrainerConfig& c) {
@@ -117,6 +132,8 @@ inline nlohmann::json to_json(const GrpoTrainerConfig& c) {
                          {"cosine", {{"max_length", r.cosine.max_length}, {"correct_short", r.cosine.correct_short},
                                      {"correct_long", r.cosine.correct_long}, {"wrong_short", r.cosine.wrong_short},
                                      {"wrong_long", r.cosine.wrong_long}}}}},
+            {"reward_functions", reward_functions_json(c.effective_reward_functions())},
+            {"reward_aggregation", static_cast<int>(c.reward_aggregation)},
             {"advantages", {{"std", static_cast<int>(c.advantages.std)}, {"eps", c.advantages.eps},
                             {"scope", static_cast<int>(c.advantages.scope)}}},
             {"loss", {{"eps_low", l.eps_low}, {"eps_high", l.eps_high}, {"beta", l.beta},
@@ -155,12 +172,14 @@ inline nlohmann::json to_json(const GrpoStepMetrics& m) {
     return j;
 }
 
-// "step   12/200  reward 1.53  acc 0.62  len 31.0  kl 0.0021  clip 0.000  1.20 s/step  9650 tok/s"
+// "step   12/200  reward 1.53 (accuracy 0.62 format 0.91)  acc 0.62  len 31.0  kl 0.0021  clip 0.000
+//  1.20 s/step  9650 tok/s": the reward functions of non-zero weight by name, unweighted means.
 inline std::string progress_line(const GrpoStepMetrics& m, std::int64_t total_steps) {
-    char line[160];
-    std::snprintf(line, sizeof line, "step %4lld/%lld  reward %.2f  acc %.2f  len %.1f  kl %.4f  clip %.3f  %.2f s/step  %.0f tok/s",
-                  static_cast<long long>(m.step), static_cast<long long>(total_steps), m.reward_mean, m.accuracy,
-                  m.length_mean, m.kl, m.clip_frac_low + m.clip_frac_high, m.step_seconds, m.tokens_per_second);
+    char line[192];
+    std::snprintf(line, sizeof line, "step %4lld/%lld  reward %.2f%s  acc %.2f  len %.1f  kl %.4f  clip %.3f  %.2f s/step  %.0f tok/s",
+                  static_cast<long long>(m.step), static_cast<long long>(total_steps), m.reward_mean,
+                  reward_components_text(m).c_str(), m.accuracy, m.length_mean, m.kl, m.clip_frac_low + m.clip_frac_high,
+                  m.step_seconds, m.tokens_per_second);
     return line;
 }
 
@@ -175,6 +194,7 @@ public:
         : policy_(policy), tokenizer_(tokenizer), source_(std::move(source)), config_(std::move(config)),
           optimizer_(policy.params(), config_.optimizer) {
         config_.validate();
+        reward_functions_ = config_.effective_reward_functions();
         require(static_cast<bool>(source_), "GrpoTrainer: the problem source is empty");
         if (config_.loss.beta > 0) {
             Rng unused(0);
@@ -206,11 +226,12 @@ public:
         const auto start = std::chrono::steady_clock::now();
         GrpoStepMetrics m;
         m.step = steps_ + 1;
-        const int G = config_.sampling.group_size;
 
         // 1-2. Problems, prompts, a group of completions each.
         std::vector<Problem> problems = problems_for_step(steps_);
-        std::vector<std::vector<std::int32_t>> prompts = encode_prompts(problems, config_.prompt_template, tokenizer_);
+        const std::vector<std::string> prompt_texts = render_prompts(problems, config_.prompt_template);
+        std::vector<std::vector<std::int32_t>> prompts;
+        for (const std::string& text : prompt_texts) prompts.push_back(tokenizer_.encode(text));
         SamplingConfig sampling = config_.sampling;
         sampling.seed = sampler_seed(config_.seed, steps_);
         Completions completions = sample_groups(policy_, prompts, sampling);
@@ -220,11 +241,11 @@ public:
 
         // 3. Rewards and advantages.
         const auto scoring_start = std::chrono::steady_clock::now();
-        const std::vector<RewardBreakdown> scores = score_completions(completions, problems, tokenizer_, config_.rewards);
+        const BatchScores scores = score_completions(completions, problems, prompt_texts, tokenizer_, reward_functions_);
         const std::vector<double> totals = reward_totals(scores);
-        log_rewards(completions, scores, &m);
+        log_rewards(completions, scores, reward_functions_, &m);
         check_rewards(totals, problems, m.step);
-        const Advantages adv = group_advantages(totals, G, config_.advantages);
+        const Advantages adv = advantages_of(scores, totals);
         m.frac_reward_zero_std = adv.frac_reward_zero_std;
         std::vector<double> advantages = adv.advantages;
         if (config_.dynamic_sampling) keep_groups_with_signal(totals, &prompts, &completions, &advantages);
@@ -253,15 +274,16 @@ public:
                                        completions.truncated);
             Var<T, B> loss = out.loss;
             if (policy_.config().balance_loss_alpha > 0) loss = add(&tape, loss, policy_.balance_loss(&tape));
-            require(std::isfinite(loss.value().item()), "GrpoTrainer step ", m.step, ", update ", it + 1, ": the loss is non-finite (",
-                    loss.value().item(), "): the policy, the reference log-probs or the advantages went non-finite");
+            const double loss_value = loss.value().item();
+            require(std::isfinite(loss_value), "GrpoTrainer step ", m.step, ", update ", it + 1, ": the loss is non-finite (",
+                    loss_value, "): the policy, the reference log-probs or the advantages went non-finite");
             optimizer_.zero_grad();
             tape.backward(loss);
-            check_finite("gradient", m.step, it, [](const Var<T, B>& p) { return p.has_grad() ? p.grad().data() : nullptr; });
-            const double norm = config_.max_grad_norm > 0 ? clip_grad_norm(optimizer_.params(), config_.max_grad_norm)
-                                                           : global_grad_norm(optimizer_.params());
+            const double norm = global_grad_norm(optimizer_.params());  // NaN or inf when any gradient is
+            if (!std::isfinite(norm)) stop_on_non_finite_gradient(norm, m.step, it);
+            if (config_.max_grad_norm > 0) scale_to_max_norm(optimizer_.params(), norm, config_.max_grad_norm);
             optimizer_.step();
-            check_finite("weight", m.step, it, [](const Var<T, B>& p) { return p.data(); });
+            require_finite_weights(m.step, it);
             policy_.update_balance_biases();
             if (it == 0) {  // the metrics of the policy that sampled
                 m.loss = out.loss.value().item();
@@ -317,8 +339,8 @@ public:
     void load(const std::string& dir, CheckpointLoadOptions options = {}) {
         const std::string folder = latest_step_folder(dir);
         const std::string state_path = folder + "/trainer.json";
-        const nlohmann::json state = parse_json(read_file(state_path), "GrpoTrainer::load: '" + state_path + "'");
         const std::string where = "GrpoTrainer::load: '" + state_path + "'";
+        const nlohmann::json state = parse_json(read_file(state_path), where);
         require(state.is_object() && state.contains("config"), where, ": expected an object with a config");
         const std::string differences = config_differences(state.at("config"), to_json(config_));
         require(differences.empty(), "GrpoTrainer::load: '", folder,
@@ -412,9 +434,8 @@ private:
 
     static std::vector<T> moment(const Safetensors& file, const std::string& name, const Var<T, B>& param,
                                  const std::string& path) {
-        const auto t = std::find_if(file.tensors.begin(), file.tensors.end(),
-                                    [&](const NamedTensor& x) { return x.name == name; });
-        require(t != file.tensors.end(), "GrpoTrainer::load: '", path, "' has no tensor '", name, "'");
+        const NamedTensor* t = file.find(name);
+        require(t != nullptr, "GrpoTrainer::load: '", path, "' has no tensor '", name, "'");
         const Shape& s = param.shape();
         require(t->shape == std::vector<std::int64_t>(s.dim, s.dim + s.rank) && t->dtype == dtype_of<T>(),
                 "GrpoTrainer::load: tensor '", name, "' in '", path, "' is ", dtype_info(t->dtype).name, " ",
@@ -432,22 +453,43 @@ private:
             missing += std::isnan(totals[n]);
         }
         require(missing < totals.size(), "GrpoTrainer step ", step, ": every one of the ", totals.size(),
-                " rewards is missing (NaN): check the reward weights (a NaN weight makes every total NaN)");
+                " rewards is missing: no completion was scored by every reward function of non-zero weight");
     }
 
-    // The first parameter whose values (weights or gradients) hold a NaN or inf, named.
-    template <class Values>
-    void check_finite(const char* what, std::int64_t step, int update, Values values_of) const {
-        const auto named = policy_.named_params();
-        for (const auto& [name, var] : named) {
-            const T* x = values_of(var);
-            if (x == nullptr) continue;
-            const double sum = B::sum_squares(var.numel(), x);  // NaN or inf when any value is
-            require(std::isfinite(sum), "GrpoTrainer step ", step, ", update ", update + 1, ": a ", what, " of '", name,
-                    "' is non-finite (its sum of squares is ", sum, ")",
-                    std::string(what) == "gradient" ? "; the weights were not changed by this update"
-                                                    : "; the weights are no longer usable: lower the learning rate");
+    // Group-relative advantages of the weighted total (sum_then_normalize), or the weighted sum
+    // of each function's own (normalize_then_sum): rl/advantages.hpp.
+    Advantages advantages_of(const BatchScores& scores, const std::vector<double>& totals) const {
+        const int G = config_.sampling.group_size;
+        if (config_.reward_aggregation == RewardAggregation::sum_then_normalize)
+            return group_advantages(totals, G, config_.advantages);
+        std::vector<double> weights;
+        for (const RewardFunction& f : reward_functions_) weights.push_back(f.weight);
+        return multi_reward_advantages(reward_components(scores, reward_functions_.size()), weights, G,
+                                       config_.reward_aggregation, config_.advantages);
+    }
+
+    // The weights after an update, each checked by its sum of squares (NaN or inf when any
+    // value is); the first non-finite parameter is named.
+    void require_finite_weights(std::int64_t step, int update) const {
+        for (const auto& [name, var] : policy_.named_params()) {
+            const double sum = B::sum_squares(var.numel(), var.data());
+            require(std::isfinite(sum), "GrpoTrainer step ", step, ", update ", update + 1, ": a weight of '", name,
+                    "' is non-finite (its sum of squares is ", sum,
+                    "); the weights are no longer usable: lower the learning rate");
         }
+    }
+
+    // Called when the gradient norm is not finite, before the optimizer moves anything: names
+    // the first parameter whose gradient holds a NaN or inf.
+    [[noreturn]] void stop_on_non_finite_gradient(double norm, std::int64_t step, int update) const {
+        for (const auto& [name, var] : policy_.named_params()) {
+            if (!var.has_grad()) continue;
+            const double sum = B::sum_squares(var.numel(), var.grad().data());
+            require(std::isfinite(sum), "GrpoTrainer step ", step, ", update ", update + 1, ": a gradient of '", name,
+                    "' is non-finite (its sum of squares is ", sum, "); the weights were not changed by this update");
+        }
+        throw Error(str("GrpoTrainer step ", step, ", update ", update + 1, ": the gradient norm is non-finite (", norm,
+                        ": the sum of squares overflowed); the weights were not changed by this update"));
     }
 
     GrpoStepMetrics finish(GrpoStepMetrics& m, std::chrono::steady_clock::time_point start) {
@@ -484,6 +526,7 @@ private:
     const Tokenizer& tokenizer_;
     ProblemSource source_;
     GrpoTrainerConfig config_;
+    std::vector<RewardFunction> reward_functions_;  // config_.effective_reward_functions()
     AdamW<T, B> optimizer_;
     std::unique_ptr<Transformer<T, B>> reference_;  // frozen π_ref, only when β > 0
     std::int64_t steps_ = 0;

@@ -70,7 +70,8 @@ struct PpoTrainerConfig {
     int prompts_per_step = 64;
     SamplingConfig sampling = ppo_trainer_detail::one_completion_per_prompt();  // its seed is unused
     PromptTemplate prompt_template = PromptTemplate::plain();
-    RewardConfig rewards = RewardConfig::worked_example();
+    RewardConfig rewards = RewardConfig::worked_example();  // the built-in rules, when reward_functions is empty
+    std::vector<RewardFunction> reward_functions;             // your own list: replaces the built-in rules
     PpoConfig ppo;
     AdamWConfig policy_optimizer{5e-5, 0.9, 0.99, 1e-8, 0.0};
     AdamWConfig critic_optimizer{5e-5, 0.9, 0.99, 1e-8, 0.0};
@@ -93,6 +94,12 @@ struct PpoTrainerConfig {
         ppo.validate();
         grpo::validate(policy_optimizer);
         grpo::validate(critic_optimizer);
+        validate_reward_functions(effective_reward_functions(), "PpoTrainerConfig");
+    }
+
+    // What scores the completions: reward_functions, or the built-in rules of `rewards`.
+    std::vector<RewardFunction> effective_reward_functions() const {
+        return reward_functions.empty() ? builtin_reward_functions(rewards) : reward_functions;
     }
 };
 
@@ -131,10 +138,11 @@ inline nlohmann::json to_json(const PpoStepMetrics& m) {
 
 // "step   12/200  reward 1.53  acc 0.62  len 31.0  kl 0.0021  clip 0.000  vf 0.0123  ev 0.45  1.20 s/step  9650 tok/s"
 inline std::string progress_line(const PpoStepMetrics& m, std::int64_t total_steps) {
-    char line[200];
+    char line[232];
     std::snprintf(line, sizeof line,
-                  "step %4lld/%lld  reward %.2f  acc %.2f  len %.1f  kl %.4f  clip %.3f  vf %.4f  ev %.2f  %.2f s/step  %.0f tok/s",
-                  static_cast<long long>(m.step), static_cast<long long>(total_steps), m.reward_mean, m.accuracy,
+                  "step %4lld/%lld  reward %.2f%s  acc %.2f  len %.1f  kl %.4f  clip %.3f  vf %.4f  ev %.2f  %.2f s/step  %.0f tok/s",
+                  static_cast<long long>(m.step), static_cast<long long>(total_steps), m.reward_mean,
+                  reward_components_text(m).c_str(), m.accuracy,
                   m.length_mean, m.kl, m.clip_frac_low + m.clip_frac_high, m.value_loss, m.explained_variance,
                   m.step_seconds, m.tokens_per_second);
     return line;
@@ -187,6 +195,7 @@ public:
           policy_optimizer_(policy.params(), config_.policy_optimizer),
           critic_optimizer_(critic_.params(), config_.critic_optimizer) {
         require(static_cast<bool>(source_), "PpoTrainer: the problem source is empty");
+        reward_functions_ = config_.effective_reward_functions();
         if (config_.ppo.kl_coef > 0) {
             Rng unused(0);
             reference_ = std::make_unique<Transformer<T, B>>(policy.config(), unused);
@@ -208,8 +217,9 @@ public:
 
         // 1. Problems, prompts, one completion each (group_size by default).
         const std::vector<Problem> problems = problems_for_step(steps_);
-        const std::vector<std::vector<std::int32_t>> prompts =
-            encode_prompts(problems, config_.prompt_template, tokenizer_);
+        const std::vector<std::string> prompt_texts = render_prompts(problems, config_.prompt_template);
+        std::vector<std::vector<std::int32_t>> prompts;
+        for (const std::string& text : prompt_texts) prompts.push_back(tokenizer_.encode(text));
         SamplingConfig sampling = config_.sampling;
         sampling.seed = sampler_seed(config_.seed, steps_);
         const Completions completions = sample_groups(policy_, prompts, sampling);
@@ -219,8 +229,12 @@ public:
 
         // 2-4. Scores; π_old, π_ref and V_old without a tape; rewards, GAE, returns.
         const auto scoring_start = std::chrono::steady_clock::now();
-        const std::vector<RewardBreakdown> scores = score_completions(completions, problems, tokenizer_, config_.rewards);
-        log_rewards(completions, scores, &m);
+        const BatchScores scores = score_completions(completions, problems, prompt_texts, tokenizer_, reward_functions_);
+        log_rewards(completions, scores, reward_functions_, &m);
+        // PPO's return needs a reward for every completion: there is no group to leave one out of.
+        require(m.rewards_missing == 0, "PpoTrainer step ", m.step, ": ", m.rewards_missing,
+                " completions have no score (a reward function of non-zero weight returned std::nullopt); PPO "
+                "cannot leave a completion out");
         const PolicyBatch<B> batch = pack_policy_batch<B>(prompts, completions);
         const Tensor<T, B> mask = completion_mask<T, B>(completions, batch.completion_width);  // (N, L)
         const Tensor<T, B> old_logp = policy_logprobs(nullptr, policy_, batch, temperature).logp.value();  // (N, L)
@@ -343,6 +357,7 @@ private:
     const Tokenizer& tokenizer_;
     ProblemSource source_;
     PpoTrainerConfig config_;
+    std::vector<RewardFunction> reward_functions_;  // config_.effective_reward_functions()
     Critic<T, B> critic_;
     AdamW<T, B> policy_optimizer_;
     AdamW<T, B> critic_optimizer_;

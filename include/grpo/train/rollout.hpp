@@ -4,7 +4,8 @@
 //   encode_prompts      question -> template -> token ids
 //   sampler_seed        the sampler's key for step s (sample_groups then draws completion j of
 //                       prompt i from Rng(key, stream = i·G + j))
-//   score_completions   every completion decoded and scored by the rule-based rewards
+//   score_completions   every completion decoded and scored by the reward functions
+//                       (rl/rewards/reward_function.hpp: the built-in rules, or the user's own)
 //   log_rewards         the reward, accuracy and length statistics of a batch (RolloutMetrics)
 // and what both trainers print: the progress line, rewritten in place on a terminal.
 // A step s therefore depends only on (seed, s) and the model: the same seed gives the same
@@ -20,6 +21,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -30,7 +32,7 @@
 
 #include "grpo/core/rng.hpp"
 #include "grpo/core/tensor.hpp"
-#include "grpo/rl/rewards/weighted.hpp"
+#include "grpo/rl/rewards/reward_function.hpp"
 #include "grpo/rl/sampler.hpp"
 #include "grpo/tasks/problem.hpp"
 #include "grpo/text/prompt_template.hpp"
@@ -40,13 +42,21 @@ namespace grpo {
 
 using ProblemSource = std::function<Problem(Rng&)>;
 
+// One reward function's statistics over a batch: unweighted, over the completions it scored.
+struct RewardComponentStats {
+    std::string name;
+    double weight = 0;
+    double mean = 0, std = 0;
+    int missing = 0;  // completions it gave no score
+};
+
 // What both trainers log about a batch of completions and about time; each trainer's metrics
 // add their loss terms to it.
 struct RolloutMetrics {
     std::int64_t step = 0;  // steps finished, this one included
     double reward_mean = 0, reward_std = 0;
-    RewardBreakdown reward_component_mean, reward_component_std;  // per rule, unweighted
-    double accuracy = 0;             // share of completions whose answer is right
+    std::vector<RewardComponentStats> reward_components;  // one per reward function, in order
+    double accuracy = 0;             // share of completions whose final answer the verifier accepts
     double length_mean = 0;          // completion tokens
     std::int64_t length_max = 0;
     double truncated_frac = 0;       // no EOS within max_new_tokens
@@ -54,19 +64,24 @@ struct RolloutMetrics {
     std::int64_t generated_tokens = 0;
     double tokens_per_second = 0;    // generated tokens / sampling seconds
     double sampling_seconds = 0, scoring_seconds = 0, update_seconds = 0, step_seconds = 0;
+
+    // The batch mean of the reward function `name`: m.component_mean("format").
+    double component_mean(std::string_view name) const {
+        for (const RewardComponentStats& c : reward_components)
+            if (c.name == name) return c.mean;
+        throw Error(str("RolloutMetrics: no reward function named '", name, "' in this step's metrics"));
+    }
 };
 
 // The RolloutMetrics part of a trainer's JSONL line.
 inline nlohmann::json rollout_json(const RolloutMetrics& m) {
-    auto components = [](const RewardBreakdown& r) {
-        return nlohmann::json{{"accuracy", r.accuracy}, {"format", r.format}, {"language", r.language},
-                              {"length", r.length}};
-    };
+    nlohmann::json means = nlohmann::json::object(), stds = nlohmann::json::object();
+    for (const RewardComponentStats& c : m.reward_components) means[c.name] = c.mean, stds[c.name] = c.std;
     return {{"step", m.step},
             {"reward_mean", m.reward_mean},
             {"reward_std", m.reward_std},
-            {"reward_component_mean", components(m.reward_component_mean)},
-            {"reward_component_std", components(m.reward_component_std)},
+            {"reward_component_mean", means},
+            {"reward_component_std", stds},
             {"accuracy", m.accuracy},
             {"completion_length_mean", m.length_mean},
             {"completion_length_max", m.length_max},
@@ -122,12 +137,20 @@ inline std::vector<Problem> draw_problems(const ProblemSource& source, std::uint
     return out;
 }
 
+// One prompt per problem: the template around the question, as text.
+inline std::vector<std::string> render_prompts(const std::vector<Problem>& problems,
+                                               const PromptTemplate& prompt_template) {
+    std::vector<std::string> texts;
+    for (const Problem& p : problems) texts.push_back(prompt_template.render(p.question));
+    return texts;
+}
+
 // One prompt per problem: the template around the question, as token ids.
 inline std::vector<std::vector<std::int32_t>> encode_prompts(const std::vector<Problem>& problems,
                                                              const PromptTemplate& prompt_template,
                                                              const Tokenizer& tokenizer) {
     std::vector<std::vector<std::int32_t>> prompts;
-    for (const Problem& p : problems) prompts.push_back(tokenizer.encode(prompt_template.render(p.question)));
+    for (const std::string& text : render_prompts(problems, prompt_template)) prompts.push_back(tokenizer.encode(text));
     return prompts;
 }
 
@@ -136,68 +159,98 @@ inline std::uint64_t sampler_seed(std::uint64_t seed, std::int64_t step) {
     return trainer_detail::mix(seed, static_cast<std::uint64_t>(step));
 }
 
-// Completion n answers problem n / G (Completions are grouped by prompt). The built-in rules never
-// throw on a completion (rl/rewards/); a problem's own verifier that throws is a bug in it, not a
-// wrong answer, so it becomes a grpo::Error that names the problem and the answer it failed on.
-inline std::vector<RewardBreakdown> score_completions(const Completions& completions,
-                                                      const std::vector<Problem>& problems,
-                                                      const Tokenizer& tokenizer, const RewardConfig& rewards) {
+// What scoring a batch gives: every completion's scores, and whether its final answer is right
+// (Problem::check, whatever the reward functions are: the accuracy metric).
+struct BatchScores {
+    std::vector<RewardScores> scores;  // (N), completion n answers problem n / G
+    std::vector<bool> correct;         // (N)
+};
+
+// Completion n answers problem n / G (Completions are grouped by prompt); `prompts` are the
+// rendered prompt texts, one per problem. The built-in rules never throw on a completion
+// (rl/rewards/); a verifier or reward function that throws is a bug in it, not a wrong answer:
+// a grpo::Error naming it and the problem.
+inline BatchScores score_completions(const Completions& completions, const std::vector<Problem>& problems,
+                                     const std::vector<std::string>& prompts, const Tokenizer& tokenizer,
+                                     const std::vector<RewardFunction>& functions) {
     const std::size_t G = static_cast<std::size_t>(completions.group_size);
-    require(G >= 1 && completions.tokens.size() == problems.size() * G, "score_completions: ",
-            completions.tokens.size(), " completions for ", problems.size(), " problems with G = ", G,
-            ", expected problems x G");
-    std::vector<RewardBreakdown> scores;
+    require(G >= 1 && completions.tokens.size() == problems.size() * G && prompts.size() == problems.size(),
+            "score_completions: ", completions.tokens.size(), " completions and ", prompts.size(), " prompts for ",
+            problems.size(), " problems with G = ", G, ", expected problems x G completions and one prompt each");
+    BatchScores out;
     for (std::size_t n = 0; n < completions.tokens.size(); ++n) {
         const std::string text = tokenizer.decode(completions.tokens[n], true);
         const Problem& problem = problems[n / G];
-        const auto checked = [&](std::string_view answer) {
-            try {
-                return problem.check(answer);
-            } catch (const std::exception& e) {
-                throw Error(str("score_completions: the verifier of problem '", problem.question, "' threw on the answer '",
-                                answer, "': ", e.what()));
-            } catch (...) {
-                throw Error(str("score_completions: the verifier of problem '", problem.question, "' threw on the answer '",
-                                answer, "' (not a std::exception)"));
-            }
-        };
-        scores.push_back(score_completion(
-            text, [&](std::string_view c) { return accuracy_reward(c, checked); }, rewards,
-            static_cast<int>(completions.tokens[n].size())));
+        const RewardInput input{problem, prompts[n / G], text, static_cast<int>(completions.tokens[n].size())};
+        out.correct.push_back(verified_accuracy(problem, text) > 0.0);  // first: its error names the verifier
+        out.scores.push_back(score_with(functions, input));
     }
-    return scores;
+    return out;
 }
 
-inline std::vector<double> reward_totals(const std::vector<RewardBreakdown>& scores) {
+inline std::vector<double> reward_totals(const BatchScores& batch) {
     std::vector<double> totals;
-    for (const RewardBreakdown& s : scores) totals.push_back(s.total);
+    for (const RewardScores& s : batch.scores) totals.push_back(s.total);
     return totals;
 }
 
-// Fills the reward, accuracy and length fields of `m` (population statistics over the batch).
-inline void log_rewards(const Completions& c, const std::vector<RewardBreakdown>& scores, RolloutMetrics* m) {
+// Component k of every completion (K rows of N): what multi_reward_advantages takes.
+inline std::vector<std::vector<double>> reward_components(const BatchScores& batch, std::size_t count) {
+    std::vector<std::vector<double>> rows(count);
+    for (const RewardScores& s : batch.scores)
+        for (std::size_t k = 0; k < count; ++k) rows[k].push_back(s.components[k]);
+    return rows;
+}
+
+// Fills the reward, accuracy and length fields of `m` (population statistics over the batch;
+// a component's over the completions it scored).
+inline void log_rewards(const Completions& c, const BatchScores& batch, const std::vector<RewardFunction>& functions,
+                        RolloutMetrics* m) {
     using trainer_detail::mean_std;
-    mean_std(reward_totals(scores), &m->reward_mean, &m->reward_std);
-    std::vector<double> acc, fmt, lang, len, lengths;
+    const std::vector<double> totals = reward_totals(batch);
+    std::vector<double> scored_totals;
+    for (double t : totals)
+        if (!std::isnan(t)) scored_totals.push_back(t);
+    mean_std(scored_totals, &m->reward_mean, &m->reward_std);
+    m->rewards_missing = static_cast<int>(totals.size() - scored_totals.size());
+    m->reward_components.clear();
+    for (std::size_t k = 0; k < functions.size(); ++k) {
+        RewardComponentStats stats{functions[k].name, functions[k].weight, 0, 0, 0};
+        std::vector<double> values;
+        for (const RewardScores& s : batch.scores) {
+            if (std::isnan(s.components[k])) ++stats.missing;
+            else values.push_back(s.components[k]);
+        }
+        mean_std(values, &stats.mean, &stats.std);
+        m->reward_components.push_back(std::move(stats));
+    }
+    std::vector<double> lengths;
     double right = 0, truncated = 0;
-    for (std::size_t n = 0; n < scores.size(); ++n) {
-        acc.push_back(scores[n].accuracy), fmt.push_back(scores[n].format);
-        lang.push_back(scores[n].language), len.push_back(scores[n].length);
+    for (std::size_t n = 0; n < batch.scores.size(); ++n) {
         lengths.push_back(static_cast<double>(c.tokens[n].size()));
         m->length_max = std::max<std::int64_t>(m->length_max, static_cast<std::int64_t>(c.tokens[n].size()));
-        right += scores[n].accuracy > 0;
+        right += batch.correct[n];
         truncated += c.truncated[n];
     }
-    mean_std(acc, &m->reward_component_mean.accuracy, &m->reward_component_std.accuracy);
-    mean_std(fmt, &m->reward_component_mean.format, &m->reward_component_std.format);
-    mean_std(lang, &m->reward_component_mean.language, &m->reward_component_std.language);
-    mean_std(len, &m->reward_component_mean.length, &m->reward_component_std.length);
     double unused = 0;
     mean_std(lengths, &m->length_mean, &unused);
-    m->accuracy = scores.empty() ? 0 : right / static_cast<double>(scores.size());
-    m->rewards_missing = 0;
-    for (const RewardBreakdown& r : scores) m->rewards_missing += std::isnan(r.total);
-    m->truncated_frac = scores.empty() ? 0 : truncated / static_cast<double>(scores.size());
+    const double count = static_cast<double>(batch.scores.size());
+    m->accuracy = batch.scores.empty() ? 0 : right / count;
+    m->truncated_frac = batch.scores.empty() ? 0 : truncated / count;
+}
+
+// " (accuracy 0.62 format 0.91)": the means of the reward functions of non-zero weight, for a
+// progress line; empty when there is only one (the total says it all).
+inline std::string reward_components_text(const RolloutMetrics& m) {
+    std::string text;
+    int shown = 0;
+    for (const RewardComponentStats& c : m.reward_components) {
+        if (c.weight == 0.0) continue;
+        char value[32];
+        std::snprintf(value, sizeof value, "%.2f", c.mean);
+        text += (shown++ ? " " : " (") + c.name + " " + value;
+    }
+    return shown > 1 ? text + ")" : std::string();
 }
 
 namespace trainer_detail {
