@@ -60,6 +60,7 @@
 #include "grpo/train/grpo_trainer.hpp"
 #include "grpo/train/ppo_trainer.hpp"
 #include "grpo/train/pretrain.hpp"
+#include "grpo/train/prompt_dataset.hpp"
 #include "grpo/train/r1_pipeline.hpp"
 #include "grpo/train/rejection_sampling.hpp"
 #include "grpo/train/rollout.hpp"
