@@ -3,7 +3,12 @@
 // counts add up; and the JSONL set of the pipeline stage read back as written.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <grpo/grpo.hpp>
 
@@ -64,6 +69,85 @@ TEST_CASE("rejection: the checks run in a fixed order, and each can be the first
     lenient.verify_steps = false;
     CHECK(judge("<think>solve: 2x - 3 = 7\nmove: 2x = 7 - 3\nso: x = 5</think><answer>5</answer>", lenient) ==
           RejectReason::kept);
+}
+
+namespace {
+
+// "short" (weight 1): 1 when the completion has at most 50 tokens, else 0; "judge" (weight 2):
+// no score when the prompt says the judge is offline, else 0.25; "log" (weight 0): never a
+// score, and logged only, so it never rejects. `seen` gets question|prompt|tokens of each call.
+std::vector<grpo::RewardFunction> rj_functions(std::vector<std::string>* seen) {
+    return {{"short", 1.0,
+             [seen](const grpo::RewardInput& in) -> grpo::RewardScore {
+                 seen->push_back(in.problem.question + "|" + std::string(in.prompt) + "|" +
+                                 std::to_string(in.completion_tokens));
+                 return in.completion_tokens <= 50 ? 1.0 : 0.0;
+             }},
+            {"judge", 2.0,
+             [](const grpo::RewardInput& in) -> grpo::RewardScore {
+                 if (in.prompt.find("offline") != std::string_view::npos) return std::nullopt;
+                 return 0.25;
+             }},
+            {"log", 0.0, [](const grpo::RewardInput&) -> grpo::RewardScore { return std::nullopt; }}};
+}
+
+}  // namespace
+
+TEST_CASE("rejection: reward functions judge after the checks, by their weighted total against min_reward") {
+    std::vector<std::string> seen;
+    const grpo::VerifiedProblem p = two_x_minus_three();
+    grpo::RejectionFilter filter;
+    filter.reward_functions = rj_functions(&seen);
+    const auto fate = [&](const std::string& completion, std::string_view prompt, int tokens) {
+        return grpo::judge_completion(completion, p, filter, prompt, tokens);
+    };
+    // total = 1·short + 2·0.25: 1.5 within 50 tokens, 0.5 beyond
+    CHECK(fate(kClean, "P\n", 40) == RejectReason::kept);  // default min_reward: any score passes
+    CHECK(fate(kClean, "P\n", 60) == RejectReason::kept);
+    filter.min_reward = 1.5;
+    CHECK(fate(kClean, "P\n", 40) == RejectReason::kept);  // >=: on the threshold is kept
+    CHECK(fate(kClean, "P\n", 60) == RejectReason::low_reward);
+    filter.min_reward = 1.6;
+    CHECK(fate(kClean, "P\n", 40) == RejectReason::low_reward);
+    // no score is not a pass, whatever the threshold
+    filter.min_reward = -std::numeric_limits<double>::infinity();
+    CHECK(fate(kClean, "judge offline\n", 40) == RejectReason::unscored);
+    REQUIRE(seen.size() == 6);
+    CHECK(seen[0] == p.problem.question + "|P\n|40");
+    CHECK(seen[5] == p.problem.question + "|judge offline\n|40");
+    // the rule checks come first, and a completion they drop is never scored
+    CHECK(fate("<answer>2</answer>", "judge offline\n", 40) == RejectReason::bad_format);
+    CHECK(fate("<think>αρα: x = 5</think><answer>5</answer>", "P\n", 40) == RejectReason::mixed_language);
+    CHECK(seen.size() == 6);
+    CHECK(std::string(grpo::reject_reason_name(RejectReason::unscored)) == "a reward function gave no score");
+    CHECK(std::string(grpo::reject_reason_name(RejectReason::low_reward)) == "a reward below min_reward");
+
+    // Without reward functions min_reward is not used: the old judgement.
+    grpo::RejectionFilter plain;
+    plain.min_reward = 1e9;
+    CHECK(judge(kClean, plain) == RejectReason::kept);
+}
+
+TEST_CASE("rejection: a reward function that throws is an error naming it, and the filter is validated") {
+    const grpo::VerifiedProblem p = two_x_minus_three();
+    grpo::RejectionFilter filter;
+    filter.reward_functions = {
+        {"boom", 1.0, [](const grpo::RewardInput&) -> grpo::RewardScore { throw std::runtime_error("down"); }}};
+    CHECK_THROWS_WITH_AS(
+        grpo::judge_completion(kClean, p, filter, "P\n", 40),
+        ("reward function 'boom' threw on a completion of problem '" + p.problem.question + "': down").c_str(),
+        grpo::Error);
+    CHECK(grpo::judge_completion("no format", p, filter) == RejectReason::bad_format);  // never reached
+    filter.reward_functions.push_back(filter.reward_functions[0]);
+    CHECK_THROWS_WITH_AS(filter.validate(),
+                         "RejectionFilter: two reward functions are named 'boom', expected unique names (they are "
+                         "the log's keys)",
+                         grpo::Error);
+    filter.reward_functions.pop_back();
+    filter.min_reward = std::nan("");
+    CHECK_THROWS_WITH_AS(filter.validate(), "RejectionFilter: min_reward = nan, expected a number or -infinity",
+                         grpo::Error);
+    CHECK_THROWS_AS(grpo::judge_completion("no format", p, filter), grpo::Error);
 }
 
 TEST_CASE("rejection: an arithmetic solution is kept, a wrong middle step is not") {
@@ -162,5 +246,106 @@ TEST_CASE("rejection: a sampled run counts every completion once, and the pipeli
     grpo::write_file_atomically(path, header + "{\"prompt\": \n");
     CHECK_THROWS_WITH_AS(grpo::read_rejection_set(path, id),
                          doctest::Contains(("rejection set '" + path + "', line 2 is not JSON: ").c_str()), grpo::Error);
+    std::filesystem::remove(path);
+}
+
+namespace {
+
+// A small MoE model taught one completion by heart: after "Q\n" it writes
+// <think> s o </think> <answer> 1 </answer> <eos>, 8 tokens, which every check passes (with
+// step checking off: "so" is not an equation).
+grpo::Transformer<float, grpo::Cpu> rj_model_that_answers_one(const grpo::Tokenizer& tok) {
+    grpo::TransformerConfig c;
+    c.vocab_size = tok.vocab_size();
+    c.d_model = 32;
+    c.n_layers = 2;
+    c.n_heads = 2;
+    c.head_dim = 16;
+    c.n_dense_layers = 1;
+    c.dense_hidden = 64;
+    c.n_routed_experts = 4;
+    c.experts_per_token = 2;
+    c.expert_hidden = 32;
+    c.max_seq_len = 32;
+    grpo::Rng init(5), batches(6);
+    grpo::Transformer<float, grpo::Cpu> model(c, init);
+    grpo::TokenStream stream;
+    for (int i = 0; i < 50; ++i) stream.add_document(tok, "Q\n<think>so</think><answer>1</answer>");
+    grpo::AdamW<float, grpo::Cpu> opt(model.params(), {1e-2, 0.9, 0.95, 1e-8, 0.0});
+    for (int step = 0; step < 150; ++step) {
+        const auto [ids, targets] = stream.sample_batch<grpo::Cpu>(batches, 8, 16);
+        grpo::Tape tape;
+        const auto loss = model.loss(&tape, ids, targets);
+        opt.zero_grad();
+        tape.backward(loss);
+        opt.step();
+    }
+    return model;
+}
+
+}  // namespace
+
+TEST_CASE("rejection: a sampled run with reward functions counts the new reasons, and only then") {
+    const grpo::Tokenizer tok = grpo::Tokenizer::ascii();
+    auto model = rj_model_that_answers_one(tok);
+    const grpo::Problem q{"Q", "1", [](std::string_view a) { return a == "1"; }};
+    const std::vector<grpo::VerifiedProblem> problems(3, grpo::VerifiedProblem{q, grpo::arithmetic_step_rule()});
+    grpo::SamplingConfig sampling;
+    sampling.temperature = 0.0;  // 12 copies of the taught completion
+    sampling.group_size = 4;
+    sampling.max_new_tokens = 12;
+    grpo::RejectionFilter filter;
+    filter.verify_steps = false;
+
+    const grpo::RejectionResult plain =
+        grpo::rejection_sample(model, tok, problems, grpo::PromptTemplate::plain(), sampling, filter, 3);
+    CHECK(plain.stats.sampled == 12);
+    CHECK(plain.stats[RejectReason::kept] == 1);
+    CHECK(plain.stats[RejectReason::duplicate] == 11);
+    CHECK(plain.stats.count.count(RejectReason::unscored) == 0);
+    CHECK(plain.stats.count.count(RejectReason::low_reward) == 0);
+
+    // "seq" judges the 12 in order: call n gives no score when n % 4 == 0, 0 when n % 4 == 1,
+    // else 1; min_reward 0.5 keeps 6 of them, of which dedupe keeps 1.
+    int calls = 0, taught = 0;
+    filter.reward_functions = {{"seq", 1.0, [&](const grpo::RewardInput& in) -> grpo::RewardScore {
+                                    taught += in.prompt == "Q\n" && in.problem.question == "Q" &&
+                                              in.completion == "<think>so</think><answer>1</answer>" &&
+                                              in.completion_tokens == 8;
+                                    const int n = calls++;
+                                    if (n % 4 == 0) return std::nullopt;
+                                    return n % 4 == 1 ? 0.0 : 1.0;
+                                }}};
+    filter.min_reward = 0.5;
+    const grpo::RejectionResult r =
+        grpo::rejection_sample(model, tok, problems, grpo::PromptTemplate::plain(), sampling, filter, 3);
+    CHECK(calls == 12);
+    CHECK(taught == 12);
+    CHECK(r.stats.sampled == 12);
+    CHECK(r.stats[RejectReason::unscored] == 3);
+    CHECK(r.stats[RejectReason::low_reward] == 3);
+    CHECK(r.stats[RejectReason::duplicate] == 5);
+    CHECK(r.stats[RejectReason::kept] == 1);
+    REQUIRE(r.examples.size() == 1);
+    CHECK(r.examples[0].prompt == "Q\n");
+    CHECK(r.examples[0].completion == "<think>so</think><answer>1</answer>");
+
+    // The pipeline's set keeps the new reasons when they were counted, and only then.
+    const std::string path = (std::filesystem::temp_directory_path() / "grpo_test_rs_rewards.jsonl").string();
+    const grpo::StageId id = grpo::child_stage({}, "rs", "rewards");
+    grpo::write_rejection_set(path, id, r);
+    const auto back = grpo::read_rejection_set(path, id);
+    REQUIRE(back.has_value());
+    for (const RejectReason reason : {RejectReason::kept, RejectReason::duplicate, RejectReason::unscored,
+                                      RejectReason::low_reward, RejectReason::bad_format})
+        CHECK(back->stats[reason] == r.stats[reason]);
+    CHECK(back->stats[RejectReason::unscored] == 3);
+    CHECK(back->stats[RejectReason::low_reward] == 3);
+    grpo::write_rejection_set(path, id, plain);
+    const auto plain_back = grpo::read_rejection_set(path, id);
+    REQUIRE(plain_back.has_value());
+    CHECK(plain_back->stats.count.count(RejectReason::unscored) == 0);
+    CHECK(plain_back->stats.count.count(RejectReason::low_reward) == 0);
+    CHECK(plain_back->stats[RejectReason::duplicate] == 11);
     std::filesystem::remove(path);
 }

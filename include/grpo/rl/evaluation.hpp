@@ -13,6 +13,14 @@
 // "Right" is the accuracy reward: the final answer is read as accuracy_reward reads it and the
 // problem's own verifier judges it.
 //
+// Your own reward functions (EvalConfig::reward_functions, the list a trainer takes:
+// rl/rewards/reward_function.hpp) are reported beside these, by name: each function's mean score
+// over the greedy completions and over the sampled ones it scored, unweighted, and how many of
+// each it left unscored ("no score" is not a zero: it is counted, not averaged). They add to the
+// report and change none of its other numbers: pass@1, pass@k and cons@k stay the problem's
+// verifier's, whatever the list. With an empty list (the default) nothing is scored and the
+// report is what it was without one, bit for bit.
+//
 // Randomness: the problems go to sample_groups in calls of `prompts_per_call`; call c samples
 // with the seed drawn from Rng(config.seed, stream c), so no two calls share a Philox stream.
 // The numbers are a function of (model, problems, prompts, config): the same call gives the same
@@ -36,6 +44,7 @@
 #include "grpo/rl/rewards/accuracy.hpp"
 #include "grpo/rl/rewards/format.hpp"
 #include "grpo/rl/rewards/language.hpp"
+#include "grpo/rl/rewards/reward_function.hpp"
 #include "grpo/rl/sampler.hpp"
 #include "grpo/tasks/problem.hpp"
 #include "grpo/text/prompt_template.hpp"
@@ -103,6 +112,7 @@ struct EvalConfig {
     std::vector<int> pass_ks;    // the k of each pass@k reported; empty = {samples}
     Script language = Script::latin;   // the target script of the language share
     std::size_t min_word_letters = 2;  // of is_language_mixed and the language share
+    std::vector<RewardFunction> reward_functions;  // reported by name (EvalReport::rewards); empty: none
 
     std::vector<int> reported_ks() const { return pass_ks.empty() ? std::vector<int>{samples} : pass_ks; }
 
@@ -116,6 +126,7 @@ struct EvalConfig {
         require(prompts_per_call >= 1, "EvalConfig: prompts_per_call = ", prompts_per_call, ", expected >= 1");
         for (int k : pass_ks)
             require(k >= 1 && k <= samples, "EvalConfig: pass_ks holds ", k, ", expected 1..samples (", samples, ")");
+        if (!reward_functions.empty()) validate_reward_functions(reward_functions, "EvalConfig");
     }
 };
 
@@ -133,6 +144,19 @@ struct ProblemEval {
     bool greedy_mixed = false;        // its chain of thought mixes scripts (is_language_mixed)
     int samples_mixed = 0;
     double sampled_language_share = 0.0;  // mean language_consistency_reward of the k samples
+    // EvalConfig::reward_functions' scores (score_with: NaN where a function gave none); left
+    // empty without reward functions.
+    RewardScores greedy_rewards;               // of the greedy completion
+    std::vector<RewardScores> sample_rewards;  // one per sample, in order
+};
+
+// One reward function over an evaluation, unweighted: its mean over the completions it scored
+// (NaN when it scored none) and how many it gave no score.
+struct EvalRewardStats {
+    std::string name;
+    double weight = 0.0;
+    double greedy_mean = 0.0, sampled_mean = 0.0;
+    int greedy_missing = 0, sampled_missing = 0;
 };
 
 struct EvalReport {
@@ -146,12 +170,21 @@ struct EvalReport {
     double sampled_truncated_rate = 0.0;
     double greedy_mixing_rate = 0.0, sampled_mixing_rate = 0.0;  // share of mixed chains of thought
     double sampled_language_share = 0.0;  // mean share of target-script words in the samples' CoT
+    std::vector<EvalRewardStats> rewards;  // one per EvalConfig::reward_functions, in order
     std::vector<ProblemEval> per_problem;
 
     double pass_at(int k) const {
         const auto it = pass_at_k.find(k);
         require(it != pass_at_k.end(), "EvalReport::pass_at: pass@", k, " was not computed (EvalConfig::pass_ks)");
         return it->second;
+    }
+
+    // The statistics of the reward function `name`: r.reward("format").sampled_mean.
+    const EvalRewardStats& reward(std::string_view name) const {
+        for (const EvalRewardStats& s : rewards)
+            if (s.name == name) return s;
+        throw Error(str("EvalReport::reward: no reward function named '", name,
+                        "' in this report (EvalConfig::reward_functions)"));
     }
 };
 
@@ -177,8 +210,26 @@ inline ProblemEval score_problem(const Problem& problem, const std::string& gree
     return out;
 }
 
-// Means over problems; `samples` is k, `ks` the pass@k to compute.
-inline EvalReport summarize_evaluation(std::vector<ProblemEval> per_problem, int samples, const std::vector<int>& ks) {
+// Fills e's greedy_rewards and sample_rewards: every function of `functions` on the greedy
+// completion, then on each sample, as RewardInput{problem, prompt, text, tokens}. A function that
+// throws or returns NaN is a grpo::Error naming it and the problem (score_with).
+inline void score_problem_rewards(const std::vector<RewardFunction>& functions, const Problem& problem,
+                                  std::string_view prompt, std::string_view greedy, int greedy_tokens,
+                                  const std::vector<std::string>& samples, const std::vector<int>& sample_tokens,
+                                  ProblemEval* e) {
+    require(sample_tokens.size() == samples.size(), "score_problem_rewards: ", samples.size(), " samples and ",
+            sample_tokens.size(), " token counts, expected one each");
+    e->greedy_rewards = score_with(functions, RewardInput{problem, prompt, greedy, greedy_tokens});
+    e->sample_rewards.clear();
+    for (std::size_t j = 0; j < samples.size(); ++j)
+        e->sample_rewards.push_back(score_with(functions, RewardInput{problem, prompt, samples[j], sample_tokens[j]}));
+}
+
+// Means over problems; `samples` is k, `ks` the pass@k to compute. With `functions` (the
+// EvalConfig's reward functions), every problem must carry their scores (score_problem_rewards),
+// and the report gets one EvalRewardStats per function: means over every completion it scored.
+inline EvalReport summarize_evaluation(std::vector<ProblemEval> per_problem, int samples, const std::vector<int>& ks,
+                                       const std::vector<RewardFunction>& functions = {}) {
     require(!per_problem.empty(), "summarize_evaluation: no problems");
     require(samples >= 1, "summarize_evaluation: samples = ", samples, ", expected >= 1");
     EvalReport r;
@@ -198,6 +249,32 @@ inline EvalReport summarize_evaluation(std::vector<ProblemEval> per_problem, int
         r.greedy_mixing_rate += e.greedy_mixed / P;
         r.sampled_mixing_rate += e.samples_mixed / k / P;
         r.sampled_language_share += e.sampled_language_share / P;
+    }
+    for (std::size_t f = 0; f < functions.size(); ++f) {
+        EvalRewardStats stats{functions[f].name, functions[f].weight, 0.0, 0.0, 0, 0};
+        double greedy_sum = 0.0, sampled_sum = 0.0;
+        int greedy_scored = 0, sampled_scored = 0;
+        const auto add = [](double v, double* sum, int* scored, int* missing) {
+            if (std::isnan(v)) ++*missing;
+            else *sum += v, ++*scored;
+        };
+        for (std::size_t i = 0; i < per_problem.size(); ++i) {
+            const ProblemEval& e = per_problem[i];
+            require(e.greedy_rewards.components.size() == functions.size() &&
+                        e.sample_rewards.size() == static_cast<std::size_t>(samples),
+                    "summarize_evaluation: problem ", i, " has ", e.greedy_rewards.components.size(),
+                    " greedy reward scores and ", e.sample_rewards.size(), " scored samples, expected ",
+                    functions.size(), " and ", samples, " (score_problem_rewards)");
+            add(e.greedy_rewards.components[f], &greedy_sum, &greedy_scored, &stats.greedy_missing);
+            for (const RewardScores& s : e.sample_rewards) {
+                require(s.components.size() == functions.size(), "summarize_evaluation: problem ", i,
+                        " has a sample with ", s.components.size(), " reward scores, expected ", functions.size());
+                add(s.components[f], &sampled_sum, &sampled_scored, &stats.sampled_missing);
+            }
+        }
+        stats.greedy_mean = greedy_scored > 0 ? greedy_sum / greedy_scored : std::nan("");
+        stats.sampled_mean = sampled_scored > 0 ? sampled_sum / sampled_scored : std::nan("");
+        r.rewards.push_back(std::move(stats));
     }
     r.per_problem = std::move(per_problem);
     return r;
@@ -231,8 +308,12 @@ EvalReport evaluate(Transformer<T, B>& model, const Tokenizer& tokenizer, const 
     const std::size_t per_call = static_cast<std::size_t>(config.prompts_per_call);
     for (std::size_t begin = 0, call = 0; begin < problems.size(); begin += per_call, ++call) {
         const std::size_t end = std::min(problems.size(), begin + per_call);
+        std::vector<std::string> prompt_texts;
         std::vector<std::vector<TokenId>> prompts;
-        for (std::size_t i = begin; i < end; ++i) prompts.push_back(tokenizer.encode(prompt_of(problems[i])));
+        for (std::size_t i = begin; i < end; ++i) {
+            prompt_texts.push_back(prompt_of(problems[i]));
+            prompts.push_back(tokenizer.encode(prompt_texts.back()));
+        }
         sampled.seed = evaluation_detail::call_seed(config.seed, call);
         const Completions g = sample_groups(model, prompts, greedy);    // (prompts × 1)
         const Completions s = sample_groups(model, prompts, sampled);   // (prompts × k)
@@ -243,14 +324,20 @@ EvalReport evaluate(Transformer<T, B>& model, const Tokenizer& tokenizer, const 
             ProblemEval e = score_problem(problems[i], tokenizer.decode(g.tokens[row], true), texts,
                                           config.language, config.min_word_letters);
             e.greedy_tokens = static_cast<int>(g.tokens[row].size());
+            std::vector<int> sample_tokens;
             for (int j = 0; j < config.samples; ++j) {
                 e.sample_tokens += static_cast<std::int64_t>(s.tokens[first + j].size());
                 e.samples_truncated += s.truncated[first + j];
+                sample_tokens.push_back(static_cast<int>(s.tokens[first + j].size()));
             }
+            if (!config.reward_functions.empty())
+                score_problem_rewards(config.reward_functions, problems[i], prompt_texts[row], e.greedy_completion,
+                                      e.greedy_tokens, texts, sample_tokens, &e);
             per_problem.push_back(std::move(e));
         }
     }
-    return summarize_evaluation(std::move(per_problem), config.samples, config.reported_ks());
+    return summarize_evaluation(std::move(per_problem), config.samples, config.reported_ks(),
+                                config.reward_functions);
 }
 
 // The same with each problem's question put into a prompt template.

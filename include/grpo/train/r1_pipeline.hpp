@@ -187,11 +187,12 @@ inline std::optional<RejectionResult> read_rejection_set(const std::string& path
     RejectionResult result;
     read_field(header, "sampled", &result.stats.sampled, where + ", line 1");
     require(header.contains("count") && header.at("count").is_object(), where, ", line 1: expected an object 'count'");
-    for (int r = 0; r <= static_cast<int>(RejectReason::over_cap); ++r) {
+    for (int r = 0; r <= static_cast<int>(RejectReason::low_reward); ++r) {
         const auto reason = static_cast<RejectReason>(r);
+        const bool written = header.at("count").contains(reject_reason_name(reason));
+        if (!written && reason > RejectReason::over_cap) continue;  // the reward functions' reasons: where used
         std::int64_t n = 0;
-        if (header.at("count").contains(reject_reason_name(reason)))
-            read_field(header.at("count"), reject_reason_name(reason), &n, where + ", line 1, count");
+        if (written) read_field(header.at("count"), reject_reason_name(reason), &n, where + ", line 1, count");
         result.stats.count[reason] = n;
     }
     int line_number = 1;
