@@ -236,12 +236,7 @@ int main(int argc, char** argv) {
             row.eval[benchmark] = grpo::evaluate(model, tok, problems, prompt, eval);
         rows.push_back(row);
     };
-    const auto fresh_copy = [](const Model& from) {
-        grpo::Rng unused(0);
-        Model model(from.config(), unused);
-        grpo::copy_model_state(from, model);
-        return model;
-    };
+    const auto fresh_copy = [](const Model& from) { return grpo::clone_model(from); };
     const auto corpus_stream = [&] {
         grpo::Rng data_rng(1001);
         return grpo::bilingual_token_stream(tok, data_rng, corpus, plan.documents);

@@ -92,6 +92,15 @@ void copy_model_state(const Transformer<T, B>& from, Transformer<T, B>& to) {
     for (std::size_t i = 0; i < src.size(); ++i) B::copy(src[i].second.data(), dst[i].second.data(), src[i].second.numel());
 }
 
+// An independent model with `model`'s config, weights and balancing biases (a deep copy).
+template <class T, class B>
+Transformer<T, B> clone_model(const Transformer<T, B>& model) {
+    Rng unused(0);  // the initial weights are overwritten
+    Transformer<T, B> copy(model.config(), unused);
+    copy_model_state(model, copy);
+    return copy;
+}
+
 template <class T, class B>
 void save_checkpoint(const Transformer<T, B>& model, const std::string& path,
                      std::map<std::string, std::string> metadata = {}) {

@@ -197,10 +197,21 @@ public:
     // forward's load, γ = bias_update_speed. Under-loaded experts gain γ, over-loaded lose γ.
     void update_balance_bias() {
         require(tokens_ > 0, "MoE::update_balance_bias: no forward has run yet");
-        const double mean = static_cast<double>(tokens_ * cfg_.experts_per_token) / cfg_.n_routed_experts;
+        update_balance_bias(load_);
+    }
+
+    // The same from a load counted over several forwards (a trainer's micro-batches): the
+    // tokens are Σ load / k.
+    void update_balance_bias(const std::vector<std::int64_t>& load_per_expert) {
+        require(static_cast<std::int64_t>(load_per_expert.size()) == cfg_.n_routed_experts, "MoE::update_balance_bias: ",
+                load_per_expert.size(), " loads, expected one per routed expert (", cfg_.n_routed_experts, ")");
+        std::int64_t slots = 0;
+        for (const std::int64_t n : load_per_expert) slots += n;
+        require(slots > 0, "MoE::update_balance_bias: the load is empty (no token was routed)");
+        const double mean = static_cast<double>(slots) / cfg_.n_routed_experts;
         std::vector<T> b = bias_.to_host();
         for (std::size_t i = 0; i < b.size(); ++i) {
-            const double load = static_cast<double>(load_[i]);
+            const double load = static_cast<double>(load_per_expert[i]);
             const double sign = load < mean ? 1.0 : (load > mean ? -1.0 : 0.0);
             b[i] = static_cast<T>(b[i] + cfg_.bias_update_speed * sign);
         }

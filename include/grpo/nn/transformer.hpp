@@ -39,6 +39,13 @@ class Transformer {
 public:
     using Caches = std::vector<KVCache<T, B>>;  // one per block
 
+    // A copy would share the weights (a Var is a handle), so there is none: clone_model
+    // (nn/checkpoint.hpp) makes an independent model; moves hand the weights over.
+    Transformer(const Transformer&) = delete;
+    Transformer& operator=(const Transformer&) = delete;
+    Transformer(Transformer&&) = default;
+    Transformer& operator=(Transformer&&) = default;
+
     Transformer(const TransformerConfig& config, Rng& rng) : cfg_(config) {
         cfg_.validate();
         const std::int64_t C = cfg_.d_model;
@@ -104,6 +111,18 @@ public:
     void update_balance_biases() {
         for (Block<T, B>& block : blocks_)
             if (block.moe) block.moe->update_balance_bias();
+    }
+
+    // The same from loads counted over several forwards: one per MoE block, as expert_load().
+    void update_balance_biases(const std::vector<std::vector<std::int64_t>>& loads) {
+        std::size_t i = 0;
+        for (Block<T, B>& block : blocks_) {
+            if (!block.moe) continue;
+            require(i < loads.size(), "Transformer::update_balance_biases: ", loads.size(),
+                    " loads, expected one per MoE block");
+            block.moe->update_balance_bias(loads[i++]);
+        }
+        require(i == loads.size(), "Transformer::update_balance_biases: ", loads.size(), " loads for ", i, " MoE blocks");
     }
 
     // Per MoE block, the tokens each routed expert received in the last forward.

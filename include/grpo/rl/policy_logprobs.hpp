@@ -33,13 +33,16 @@ struct PolicyBatch {
     std::int64_t rows = 0, width = 0, completion_width = 0;  // N, W, L
 };
 
-// prompt_of_row(n) = prompts[n / G]: the Completions are grouped by prompt, G rows each.
+// prompt_of_row(n) = prompts[n / G]: the Completions are grouped by prompt, G rows each. The
+// widths are the rows' own maxima, or at least min_width / min_completion_width (a micro-batch
+// padded as the whole batch is, so that the same tokens go through the model).
 template <class B>
-PolicyBatch<B> pack_policy_batch(const std::vector<std::vector<std::int32_t>>& prompts, const Completions& c) {
+PolicyBatch<B> pack_policy_batch(const std::vector<std::vector<std::int32_t>>& prompts, const Completions& c,
+                                 std::int64_t min_width = 1, std::int64_t min_completion_width = 1) {
     const std::int64_t N = static_cast<std::int64_t>(c.tokens.size()), G = c.group_size;
     require(G >= 1 && N == static_cast<std::int64_t>(prompts.size()) * G, "pack_policy_batch: ", N,
             " completions for ", prompts.size(), " prompts with G = ", G, ", expected prompts x G");
-    std::int64_t W = 1, L = 1;
+    std::int64_t W = std::max<std::int64_t>(1, min_width), L = std::max<std::int64_t>(1, min_completion_width);
     for (std::int64_t n = 0; n < N; ++n) {
         const auto P = static_cast<std::int64_t>(prompts[n / G].size());
         const auto len = static_cast<std::int64_t>(c.tokens[n].size());

@@ -28,10 +28,20 @@
 // group, as rl/advantages.hpp documents, and counted (rewards_missing); a batch with no reward
 // at all is an error.
 //
-// Not here (yet), and why: the whole batch goes through one forward (the examples' models are
-// small; a micro-batch loop would have to re-weight each aggregation); the learning rate is
-// constant (TRL's default schedule is linear decay over a known number of steps); DAPO's
-// dynamic sampling drops groups without signal but does not resample to refill the batch.
+// Memory: groups_per_micro_batch > 0 splits each update into micro-batches of that many groups
+// (gradient accumulation): every micro-batch is padded to the whole batch's width and its loss
+// weighted by its share of the aggregation's divisor (rows, or tokens for dapo), so the update
+// is the one big batch's up to float rounding (tested), MoE bias updates included.
+//
+// Learning rate: constant, or warmup + cosine per optimizer update (GrpoLrSchedule). Step
+// callbacks (add_step_callback) see each step's prompts, completions, scores and metrics, and
+// can stop run().
+//
+// Ownership: the trainer updates `policy` in place (it must outlive the trainer) and keeps its
+// own copy of the tokenizer, the problem source and the config.
+//
+// Not here (yet), and why: DAPO's dynamic sampling drops groups without signal but does not
+// resample to refill the batch.
 #pragma once
 
 #include <chrono>
@@ -52,6 +62,7 @@
 #include "grpo/nn/checkpoint.hpp"
 #include "grpo/optim/adamw.hpp"
 #include "grpo/optim/clip.hpp"
+#include "grpo/optim/schedule.hpp"
 #include "grpo/rl/advantages.hpp"
 #include "grpo/rl/grpo_loss.hpp"
 #include "grpo/rl/policy_logprobs.hpp"
@@ -69,6 +80,36 @@ namespace grpo {
 // (TRL num_iterations). The learning rate is not TRL's 1e-6, which is for billion-parameter
 // models: a model of ~1M parameters needs ~5e-5, and above ~1e-4 GRPO runs collapse
 // (tutorials/06-r1-zero.md shows it).
+// The learning rate of optimizer update u, counted by AdamW's steps (so a resumed run goes on
+// where it stopped): constant, as DeepSeekMath's RL runs (§4.2: 1e-6), or a linear warmup then a
+// cosine decay to min_lr (optim/schedule.hpp; TRL's warmup_ratio + lr_scheduler_type "cosine").
+struct GrpoLrSchedule {
+    enum class Kind { constant, warmup_cosine };
+    Kind kind = Kind::constant;
+    std::int64_t warmup_steps = 0;  // updates of linear warmup
+    std::int64_t decay_steps = 0;   // the update at which the cosine reaches min_lr
+    double min_lr = 0.0;
+
+    static GrpoLrSchedule warmup_cosine(std::int64_t warmup, std::int64_t decay, double min_lr) {
+        return {Kind::warmup_cosine, warmup, decay, min_lr};
+    }
+
+    // The rate of update u when the peak (the optimizer's lr) is max_lr.
+    double at(std::int64_t update, double max_lr) const {
+        if (kind == Kind::constant) return max_lr;
+        return CosineSchedule{max_lr, min_lr, warmup_steps, decay_steps}(update);
+    }
+
+    void validate(double max_lr) const {
+        if (kind == Kind::constant) return;
+        require(decay_steps >= 1, "GrpoTrainerConfig: lr_schedule.decay_steps = ", decay_steps, ", expected >= 1");
+        require(warmup_steps >= 0 && warmup_steps <= decay_steps, "GrpoTrainerConfig: lr_schedule.warmup_steps = ",
+                warmup_steps, ", expected 0..decay_steps (", decay_steps, ")");
+        require(std::isfinite(min_lr) && min_lr >= 0 && min_lr <= max_lr, "GrpoTrainerConfig: lr_schedule.min_lr = ",
+                min_lr, ", expected 0..optimizer.lr (", max_lr, ")");
+    }
+};
+
 struct GrpoTrainerConfig {
     int prompts_per_step = 8;
     SamplingConfig sampling;  // group_size (G), temperature, top_k, top_p, max_new_tokens; its seed is unused
@@ -79,7 +120,9 @@ struct GrpoTrainerConfig {
     AdvantageConfig advantages = AdvantageConfig::trl();
     GrpoLossConfig loss = GrpoLossConfig::deepseekmath();
     AdamWConfig optimizer{5e-5, 0.9, 0.99, 1e-8, 0.0};
+    GrpoLrSchedule lr_schedule;    // constant optimizer.lr unless set; its peak is optimizer.lr
     int mu = 1;                    // DeepSeekMath μ: optimizer steps per batch of samples
+    int groups_per_micro_batch = 0;  // 0: one forward per update; n: micro-batches of n groups
     double max_grad_norm = 1.0;    // TRL's default; 0 = no clipping
     bool dynamic_sampling = false; // DAPO §3.2: drop groups whose rewards are all equal
     std::uint64_t seed = 0;
@@ -87,6 +130,8 @@ struct GrpoTrainerConfig {
     void validate() const {
         require(prompts_per_step >= 1, "GrpoTrainerConfig: prompts_per_step = ", prompts_per_step, ", expected >= 1");
         require(mu >= 1, "GrpoTrainerConfig: mu = ", mu, ", expected >= 1");
+        require(groups_per_micro_batch >= 0, "GrpoTrainerConfig: groups_per_micro_batch = ", groups_per_micro_batch,
+                ", expected >= 0 (0 = the whole batch in one forward)");
         require(max_grad_norm >= 0, "GrpoTrainerConfig: max_grad_norm = ", max_grad_norm, ", expected >= 0");
         require(sampling.temperature > 0, "GrpoTrainerConfig: sampling temperature = ", sampling.temperature,
                 ", expected > 0 (GRPO needs sampled groups)");
@@ -96,6 +141,7 @@ struct GrpoTrainerConfig {
                 ", expected 0 (the trainer logs the entropy but does not differentiate it)");
         sampling.validate();
         grpo::validate(optimizer);
+        lr_schedule.validate(optimizer.lr);
         validate_reward_functions(effective_reward_functions(), "GrpoTrainerConfig");
     }
 
@@ -144,7 +190,11 @@ inline nlohmann::json to_json(const GrpoTrainerConfig& c) {
                       {"mask_truncated", l.mask_truncated}}},
             {"optimizer", {{"lr", o.lr}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps},
                            {"weight_decay", o.weight_decay}}},
+            {"lr_schedule", {{"kind", static_cast<int>(c.lr_schedule.kind)},
+                             {"warmup_steps", c.lr_schedule.warmup_steps},
+                             {"decay_steps", c.lr_schedule.decay_steps}, {"min_lr", c.lr_schedule.min_lr}}},
             {"mu", c.mu},
+            {"groups_per_micro_batch", c.groups_per_micro_batch},
             {"max_grad_norm", c.max_grad_norm},
             {"dynamic_sampling", c.dynamic_sampling},
             {"seed", c.seed}};
@@ -155,6 +205,7 @@ struct GrpoStepMetrics : RolloutMetrics {
     double frac_reward_zero_std = 0; // groups without signal (TRL's metric)
     int groups_trained = 0;          // groups in the update (fewer with dynamic sampling)
     double loss = 0, kl = 0, clip_frac_low = 0, clip_frac_high = 0, entropy = 0, grad_norm = 0;
+    double lr = 0;                   // the learning rate of the step's first update
     std::vector<std::vector<std::int64_t>> expert_load;  // per MoE block, tokens per routed expert
 };
 
@@ -168,6 +219,7 @@ inline nlohmann::json to_json(const GrpoStepMetrics& m) {
     j["clip_frac_high"] = m.clip_frac_high;
     j["entropy"] = m.entropy;
     j["grad_norm"] = m.grad_norm;
+    j["lr"] = m.lr;
     j["expert_load"] = m.expert_load;
     return j;
 }
@@ -183,42 +235,80 @@ inline std::string progress_line(const GrpoStepMetrics& m, std::int64_t total_st
     return line;
 }
 
+// What a step callback sees: the step's problems, prompts, completions, scores, advantages and
+// metrics (before dynamic sampling drops any group). The references live until the next step.
+struct GrpoStepRecord {
+    const std::vector<Problem>& problems;
+    const std::vector<std::string>& prompts;  // rendered, one per problem
+    const BatchScores& scores;                // per completion: texts, each function's score, correct
+    const std::vector<double>& rewards;       // per completion: the weighted total (NaN: missing)
+    const std::vector<double>& advantages;    // per completion
+    const GrpoStepMetrics& metrics;
+};
+
+enum class StepAction { go_on, stop };
+using GrpoStepCallback = std::function<StepAction(const GrpoStepRecord&)>;
+
 template <class T, class B>
 class GrpoTrainer {
 public:
     using ProblemSource = grpo::ProblemSource;
 
     // The trainer updates `policy` in place; the reference is a frozen copy of it taken now.
+    // `source` gives one problem per call from Rng(config.seed, stream = step).
     GrpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemSource source,
                 GrpoTrainerConfig config)
-        : policy_(policy), tokenizer_(tokenizer), source_(std::move(source)), config_(std::move(config)),
+        : GrpoTrainer(policy, tokenizer, batches_of(std::move(source), config.seed), std::move(config)) {}
+
+    // `batches(step, count)` gives step's `count` problems (e.g. PromptDataset::draw).
+    GrpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemBatches batches,
+                GrpoTrainerConfig config)
+        : policy_(policy), tokenizer_(tokenizer), batches_(std::move(batches)), config_(std::move(config)),
           optimizer_(policy.params(), config_.optimizer) {
         config_.validate();
         reward_functions_ = config_.effective_reward_functions();
-        require(static_cast<bool>(source_), "GrpoTrainer: the problem source is empty");
-        if (config_.loss.beta > 0) {
-            Rng unused(0);
-            reference_ = std::make_unique<Transformer<T, B>>(policy.config(), unused);
-            copy_model_state(policy, *reference_);
-        }
+        require(static_cast<bool>(batches_), "GrpoTrainer: the problem source is empty");
+        require(policy.config().vocab_size == tokenizer_.vocab_size(), "GrpoTrainer: the policy's vocab_size is ",
+                policy.config().vocab_size, ", expected the tokenizer's ", tokenizer_.vocab_size());
+        require(config_.groups_per_micro_batch == 0 || policy.config().balance_loss_alpha == 0,
+                "GrpoTrainer: groups_per_micro_batch = ", config_.groups_per_micro_batch,
+                " needs the policy's balance_loss_alpha = 0 (it is ", policy.config().balance_loss_alpha,
+                "): the balance loss treats one forward's batch as one sequence, so micro-batches would change it");
+        if (config_.loss.beta > 0) reference_ = std::make_unique<Transformer<T, B>>(clone_model(policy));
     }
 
     // The problems of step s: the same for every run with this seed.
     std::vector<Problem> problems_for_step(std::int64_t s) const {
-        return draw_problems(source_, config_.seed, s, config_.prompts_per_step);
+        std::vector<Problem> problems = batches_(s, config_.prompts_per_step);
+        check_problems(problems, s, config_.prompts_per_step);
+        return problems;
     }
 
+    // Called after every successful step, in the order added; a callback that returns
+    // StepAction::stop ends run() after this step (stop_requested() tells step()'s callers).
+    void add_step_callback(GrpoStepCallback callback) {
+        require(static_cast<bool>(callback), "GrpoTrainer::add_step_callback: the callback is empty");
+        callbacks_.push_back(std::move(callback));
+    }
+    bool stop_requested() const { return stop_requested_; }
+
     // One GRPO step. A grpo::Error from any part of it (a non-finite number, a verifier that
-    // throws) names the step; after one, the trainer refuses to save.
+    // throws) names the step; after one, the trainer refuses to save. The callbacks run after
+    // the step, outside that guard: the step itself succeeded whatever they do.
     GrpoStepMetrics step() {
         require(failed_.empty(), "GrpoTrainer::step: an earlier step failed (", failed_,
                 "); load the last checkpoint into a new trainer");
+        GrpoStepMetrics m;
         try {
-            return run_step();
+            m = run_step();
         } catch (const Error& e) {
             failed_ = e.what();
             throw;
         }
+        const GrpoStepRecord record{last_.problems, last_.prompts, last_.scores, last_.rewards, last_.advantages, m};
+        for (const GrpoStepCallback& callback : callbacks_)
+            if (callback(record) == StepAction::stop) stop_requested_ = true;
+        return m;
     }
 
     GrpoStepMetrics run_step() {
@@ -241,58 +331,47 @@ public:
 
         // 3. Rewards and advantages.
         const auto scoring_start = std::chrono::steady_clock::now();
-        const BatchScores scores = score_completions(completions, problems, prompt_texts, tokenizer_, reward_functions_);
-        const std::vector<double> totals = reward_totals(scores);
-        log_rewards(completions, scores, reward_functions_, &m);
-        check_rewards(totals, problems, m.step);
-        const Advantages adv = advantages_of(scores, totals);
+        last_.scores = score_completions(completions, problems, prompt_texts, tokenizer_, reward_functions_);
+        last_.rewards = reward_totals(last_.scores);
+        log_rewards(completions, last_.scores, reward_functions_, &m);
+        check_rewards(last_.rewards, problems, m.step);
+        const Advantages adv = advantages_of(last_.scores, last_.rewards);
         m.frac_reward_zero_std = adv.frac_reward_zero_std;
+        last_.advantages = adv.advantages;
+        last_.prompts = prompt_texts;
+        last_.problems = std::move(problems);
         std::vector<double> advantages = adv.advantages;
-        if (config_.dynamic_sampling) keep_groups_with_signal(totals, &prompts, &completions, &advantages);
+        if (config_.dynamic_sampling) keep_groups_with_signal(last_.rewards, &prompts, &completions, &advantages);
         m.groups_trained = static_cast<int>(prompts.size());
+        m.lr = config_.lr_schedule.at(optimizer_.steps(), config_.optimizer.lr);
         if (prompts.empty()) {  // nothing to learn from this batch
             m.scoring_seconds = seconds_since(scoring_start);
             return finish(m, start);
         }
-        const PolicyBatch<B> batch = pack_policy_batch<B>(prompts, completions);
-        const Tensor<T, B> mask = completion_mask<T, B>(completions, batch.completion_width);
-        Tensor<T, B> ref_logp;
-        if (reference_)
-            ref_logp = policy_logprobs(nullptr, *reference_, batch, config_.sampling.temperature).logp.value();
-        const Tensor<T, B> advantage_tensor =
-            Tensor<T, B>::from({batch.rows}, std::vector<T>(advantages.begin(), advantages.end()));
+        const std::vector<MicroBatch> micro = micro_batches(prompts, completions, advantages);
         m.scoring_seconds = seconds_since(scoring_start);
 
         // 5. μ updates; π_old is the first forward's log-probs.
         const auto update_start = std::chrono::steady_clock::now();
-        Tensor<T, B> old_logp;
+        std::vector<Tensor<T, B>> old_logp(micro.size());
         for (int it = 0; it < config_.mu; ++it) {
-            Tape tape;
-            const auto lp = policy_logprobs(&tape, policy_, batch, config_.sampling.temperature, it == 0);
-            if (it == 0) old_logp = lp.logp.value().clone();
-            const auto out = grpo_loss(&tape, lp.logp, old_logp, ref_logp, advantage_tensor, mask, config_.loss,
-                                       completions.truncated);
-            Var<T, B> loss = out.loss;
-            if (policy_.config().balance_loss_alpha > 0) loss = add(&tape, loss, policy_.balance_loss(&tape));
-            const double loss_value = loss.value().item();
-            require(std::isfinite(loss_value), "GrpoTrainer step ", m.step, ", update ", it + 1, ": the loss is non-finite (",
-                    loss_value, "): the policy, the reference log-probs or the advantages went non-finite");
             optimizer_.zero_grad();
-            tape.backward(loss);
+            UpdateSums sums;
+            for (std::size_t b = 0; b < micro.size(); ++b) accumulate_gradient(micro[b], it, m.step, &old_logp[b], &sums);
             const double norm = global_grad_norm(optimizer_.params());  // NaN or inf when any gradient is
             if (!std::isfinite(norm)) stop_on_non_finite_gradient(norm, m.step, it);
             if (config_.max_grad_norm > 0) scale_to_max_norm(optimizer_.params(), norm, config_.max_grad_norm);
-            optimizer_.step();
+            optimizer_.step(config_.lr_schedule.at(optimizer_.steps(), config_.optimizer.lr));
             require_finite_weights(m.step, it);
-            policy_.update_balance_biases();
+            policy_.update_balance_biases(sums.expert_load);
             if (it == 0) {  // the metrics of the policy that sampled
-                m.loss = out.loss.value().item();
-                m.kl = out.mean_kl;
-                m.clip_frac_low = out.clip_frac_low;
-                m.clip_frac_high = out.clip_frac_high;
+                m.loss = sums.loss;
+                m.kl = sums.token_mean(sums.kl);
+                m.clip_frac_low = sums.token_mean(sums.clipped_low);
+                m.clip_frac_high = sums.token_mean(sums.clipped_high);
                 m.grad_norm = norm;
-                m.entropy = trainer_detail::mean_over_mask(lp.entropy, mask);
-                m.expert_load = policy_.expert_load();
+                m.entropy = sums.mask_mean(sums.entropy);
+                m.expert_load = sums.expert_load;
             }
         }
         m.update_seconds = seconds_since(update_start);
@@ -302,10 +381,10 @@ public:
     // Runs until `total_steps` steps are done: a JSONL line per step to `log` (if given) and a
     // progress line to `progress` (if given; rewritten in place on a terminal).
     void run(std::int64_t total_steps, JsonlWriter* log = nullptr, std::FILE* progress = nullptr) {
-        while (steps_ < total_steps) {
+        while (steps_ < total_steps && !stop_requested_) {
             const GrpoStepMetrics m = step();
             if (log) log->write(to_json(m));
-            if (progress) print_progress(progress, progress_line(m, total_steps), steps_ == total_steps);
+            if (progress) print_progress(progress, progress_line(m, total_steps), steps_ == total_steps || stop_requested_);
         }
     }
 
@@ -393,6 +472,121 @@ public:
     AdamW<T, B>& optimizer() { return optimizer_; }
 
 private:
+    static ProblemBatches batches_of(ProblemSource source, std::uint64_t seed) {
+        require(static_cast<bool>(source), "GrpoTrainer: the problem source is empty");
+        return batches_from(std::move(source), seed);
+    }
+
+    // One forward's worth of the batch: its rows packed to the whole batch's widths (so padding,
+    // and with it the MoE load, is the same as one big forward), and its share of the loss.
+    struct MicroBatch {
+        PolicyBatch<B> batch;
+        Tensor<T, B> mask, advantages, ref_logp;
+        std::vector<bool> truncated;
+        double loss_weight = 1;  // its rows (or kept tokens, for dapo) over the whole batch's
+    };
+
+    // What an update's micro-batches add up: the loss, the token sums of the loss's metrics
+    // (clip, KL: over kept tokens; entropy: over the mask), and the MoE load.
+    struct UpdateSums {
+        int parts = 0;
+        double loss = 0, tokens = 0, kl = 0, clipped_low = 0, clipped_high = 0, entropy = 0, mask_tokens = 0;
+        std::vector<std::vector<std::int64_t>> expert_load;
+
+        // Token means over all micro-batches; with one, its own means exactly.
+        void add(const GrpoLossOutput<T, B>& out, double entropy_mean, double mask_count) {
+            ++parts;
+            tokens += out.tokens, mask_tokens += mask_count;
+            if (parts == 1) {
+                kl = out.mean_kl, clipped_low = out.clip_frac_low, clipped_high = out.clip_frac_high, entropy = entropy_mean;
+                first_tokens = out.tokens, first_mask_tokens = mask_count;
+                return;
+            }
+            if (parts == 2) {  // from means to sums
+                kl *= first_tokens, clipped_low *= first_tokens, clipped_high *= first_tokens;
+                entropy *= first_mask_tokens;
+            }
+            kl += out.mean_kl * out.tokens;
+            clipped_low += out.clip_frac_low * out.tokens;
+            clipped_high += out.clip_frac_high * out.tokens;
+            entropy += entropy_mean * mask_count;
+        }
+        double token_mean(double sum) const { return parts <= 1 ? sum : (tokens > 0 ? sum / tokens : 0.0); }
+        double mask_mean(double sum) const { return parts <= 1 ? sum : (mask_tokens > 0 ? sum / mask_tokens : 0.0); }
+
+    private:
+        double first_tokens = 0, first_mask_tokens = 0;
+    };
+
+    std::vector<MicroBatch> micro_batches(const std::vector<std::vector<std::int32_t>>& prompts,
+                                          const Completions& completions, const std::vector<double>& advantages) const {
+        const PolicyBatch<B> whole = pack_policy_batch<B>(prompts, completions);
+        const std::size_t groups = prompts.size(), G = static_cast<std::size_t>(completions.group_size);
+        const std::size_t per = config_.groups_per_micro_batch > 0
+                                    ? std::min(groups, static_cast<std::size_t>(config_.groups_per_micro_batch))
+                                    : groups;
+        // dapo divides by the kept tokens of the whole batch (grpo_formulas.hpp); the others by rows.
+        const auto kept_tokens = [&](std::size_t first_row, std::size_t rows) {
+            double n = 0;
+            for (std::size_t r = first_row; r < first_row + rows; ++r)
+                if (!(config_.loss.mask_truncated && completions.truncated[r]))
+                    n += static_cast<double>(completions.tokens[r].size());
+            return n;
+        };
+        const double all_rows = static_cast<double>(groups * G), all_tokens = kept_tokens(0, groups * G);
+        std::vector<MicroBatch> out;
+        for (std::size_t g0 = 0; g0 < groups; g0 += per) {
+            const std::size_t g1 = std::min(groups, g0 + per), r0 = g0 * G, r1 = g1 * G;
+            const std::vector<std::vector<std::int32_t>> part_prompts(prompts.begin() + g0, prompts.begin() + g1);
+            Completions part;
+            part.group_size = completions.group_size;
+            for (std::size_t r = r0; r < r1; ++r) {
+                part.tokens.push_back(completions.tokens[r]);
+                part.logprobs.push_back(completions.logprobs[r]);
+                part.truncated.push_back(completions.truncated[r]);
+            }
+            MicroBatch mb;
+            mb.batch = pack_policy_batch<B>(part_prompts, part, whole.width, whole.completion_width);
+            mb.mask = completion_mask<T, B>(part, mb.batch.completion_width);
+            mb.advantages = Tensor<T, B>::from({mb.batch.rows}, std::vector<T>(advantages.begin() + r0, advantages.begin() + r1));
+            if (reference_)
+                mb.ref_logp = policy_logprobs(nullptr, *reference_, mb.batch, config_.sampling.temperature).logp.value();
+            mb.truncated = part.truncated;
+            mb.loss_weight = config_.loss.aggregation == LossAggregation::dapo
+                                 ? (all_tokens > 0 ? kept_tokens(r0, r1 - r0) / all_tokens : 0.0)
+                                 : static_cast<double>(r1 - r0) / all_rows;
+            if (g0 == 0 && g1 == groups) mb.loss_weight = 1.0;  // one forward: the loss as it is
+            out.push_back(std::move(mb));
+        }
+        return out;
+    }
+
+    // One micro-batch's forward and backward in update `it` (gradients add up across calls);
+    // its first forward's log-probs become its π_old.
+    void accumulate_gradient(const MicroBatch& mb, int it, std::int64_t step, Tensor<T, B>* old_logp,
+                             UpdateSums* sums) {
+        Tape tape;
+        const auto lp = policy_logprobs(&tape, policy_, mb.batch, config_.sampling.temperature, it == 0);
+        if (it == 0) *old_logp = lp.logp.value().clone();
+        const auto out = grpo_loss(&tape, lp.logp, *old_logp, mb.ref_logp, mb.advantages, mb.mask, config_.loss,
+                                   mb.truncated);
+        Var<T, B> loss = out.loss;
+        if (policy_.config().balance_loss_alpha > 0) loss = add(&tape, loss, policy_.balance_loss(&tape));
+        if (mb.loss_weight != 1.0) loss = scale(&tape, loss, static_cast<T>(mb.loss_weight));
+        const double loss_value = loss.value().item();
+        require(std::isfinite(loss_value), "GrpoTrainer step ", step, ", update ", it + 1, ": the loss is non-finite (",
+                loss_value, "): the policy, the reference log-probs or the advantages went non-finite");
+        tape.backward(loss);
+        sums->loss += mb.loss_weight * out.loss.value().item();
+        const double entropy = it == 0 ? trainer_detail::mean_over_mask(lp.entropy, mb.mask) : 0.0;  // first forward only
+        sums->add(out, entropy, trainer_detail::mask_sum(mb.mask));
+        const auto load = policy_.expert_load();
+        if (sums->expert_load.empty()) sums->expert_load = load;
+        else
+            for (std::size_t l = 0; l < load.size(); ++l)
+                for (std::size_t e = 0; e < load[l].size(); ++e) sums->expert_load[l][e] += load[l][e];
+    }
+
     // Where step s's randomness starts: documented in trainer.json, checked at load.
     nlohmann::json rng_json(std::int64_t step) const {
         return {{"problem_stream", step}, {"sampler_seed", sampler_seed(config_.seed, step)}};
@@ -522,15 +716,26 @@ private:
         *advantages = std::move(kept_adv);
     }
 
+    // The last step's rollout, for the callbacks.
+    struct StepData {
+        std::vector<Problem> problems;
+        std::vector<std::string> prompts;
+        BatchScores scores;
+        std::vector<double> rewards, advantages;
+    };
+
     Transformer<T, B>& policy_;
-    const Tokenizer& tokenizer_;
-    ProblemSource source_;
+    Tokenizer tokenizer_;  // a copy: a temporary tokenizer cannot dangle
+    ProblemBatches batches_;
     GrpoTrainerConfig config_;
     std::vector<RewardFunction> reward_functions_;  // config_.effective_reward_functions()
     AdamW<T, B> optimizer_;
     std::unique_ptr<Transformer<T, B>> reference_;  // frozen π_ref, only when β > 0
     std::int64_t steps_ = 0;
     std::string failed_;  // the error of a failed step; empty while training is healthy
+    std::vector<GrpoStepCallback> callbacks_;
+    bool stop_requested_ = false;
+    StepData last_;
 };
 
 }  // namespace grpo

@@ -189,23 +189,28 @@ public:
     // The trainer updates `policy` in place. The reference is a frozen copy of it taken now
     // (only when kl_coef > 0); the critic is a fresh Critic of the policy's size, its weights
     // drawn from the config's seed.
+    // `source` gives one problem per call from Rng(config.seed, stream = step), as GrpoTrainer's.
     PpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemSource source, PpoTrainerConfig config)
-        : policy_(policy), tokenizer_(tokenizer), source_(std::move(source)), config_(validated(std::move(config))),
+        : PpoTrainer(policy, tokenizer, batches_of(std::move(source), config.seed), std::move(config)) {}
+
+    // `batches(step, count)` gives step's `count` problems (e.g. PromptDataset::draw).
+    PpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemBatches batches, PpoTrainerConfig config)
+        : policy_(policy), tokenizer_(tokenizer), batches_(std::move(batches)), config_(validated(std::move(config))),
           critic_(make_critic(policy.config(), config_.seed)),
           policy_optimizer_(policy.params(), config_.policy_optimizer),
           critic_optimizer_(critic_.params(), config_.critic_optimizer) {
-        require(static_cast<bool>(source_), "PpoTrainer: the problem source is empty");
+        require(static_cast<bool>(batches_), "PpoTrainer: the problem source is empty");
+        require(policy.config().vocab_size == tokenizer_.vocab_size(), "PpoTrainer: the policy's vocab_size is ",
+                policy.config().vocab_size, ", expected the tokenizer's ", tokenizer_.vocab_size());
         reward_functions_ = config_.effective_reward_functions();
-        if (config_.ppo.kl_coef > 0) {
-            Rng unused(0);
-            reference_ = std::make_unique<Transformer<T, B>>(policy.config(), unused);
-            copy_model_state(policy, *reference_);
-        }
+        if (config_.ppo.kl_coef > 0) reference_ = std::make_unique<Transformer<T, B>>(clone_model(policy));
     }
 
     // The problems of step s: the same for every run with this seed (and as GrpoTrainer's).
     std::vector<Problem> problems_for_step(std::int64_t s) const {
-        return draw_problems(source_, config_.seed, s, config_.prompts_per_step);
+        std::vector<Problem> problems = batches_(s, config_.prompts_per_step);
+        check_problems(problems, s, config_.prompts_per_step);
+        return problems;
     }
 
     PpoStepMetrics step() {
@@ -290,6 +295,11 @@ public:
     AdamW<T, B>& critic_optimizer() { return critic_optimizer_; }
 
 private:
+    static ProblemBatches batches_of(ProblemSource source, std::uint64_t seed) {
+        require(static_cast<bool>(source), "PpoTrainer: the problem source is empty");
+        return batches_from(std::move(source), seed);
+    }
+
     struct PolicyStep {
         double loss = 0, clip_frac_low = 0, clip_frac_high = 0, ratio_mean = 0, entropy = 0, grad_norm = 0;
     };
@@ -354,8 +364,8 @@ private:
     }
 
     Transformer<T, B>& policy_;
-    const Tokenizer& tokenizer_;
-    ProblemSource source_;
+    Tokenizer tokenizer_;  // a copy: a temporary tokenizer cannot dangle
+    ProblemBatches batches_;
     PpoTrainerConfig config_;
     std::vector<RewardFunction> reward_functions_;  // config_.effective_reward_functions()
     Critic<T, B> critic_;

@@ -40,7 +40,13 @@
 
 namespace grpo {
 
+// Where a trainer's problems come from, in one of two forms:
+//   ProblemSource   one problem per call from an Rng (the generated tasks of tasks/)
+//   ProblemBatches  the `count` problems of step s, as a pure function of s (a data set:
+//                   train/prompt_dataset.hpp's PromptDataset::draw)
+// Either way step s's problems depend on s alone, so a resumed run draws the same ones.
 using ProblemSource = std::function<Problem(Rng&)>;
+using ProblemBatches = std::function<std::vector<Problem>(std::int64_t step, int count)>;
 
 // One reward function's statistics over a batch: unweighted, over the completions it scored.
 struct RewardComponentStats {
@@ -122,19 +128,41 @@ double mean_over_mask(const Tensor<T, B>& x, const Tensor<T, B>& mask) {
     for (std::size_t i = 0; i < v.size(); ++i) s += w[i] * v[i], n += w[i];
     return n > 0 ? s / n : 0.0;
 }
+
+// Σ mask: the completion tokens of a batch.
+template <class T, class B>
+double mask_sum(const Tensor<T, B>& mask) {
+    double n = 0;
+    for (const T w : mask.to_host()) n += static_cast<double>(w);
+    return n;
+}
 }  // namespace trainer_detail
+
+// A step's problems as a trainer needs them: `count` of them, each with a verifier.
+inline void check_problems(const std::vector<Problem>& problems, std::int64_t step, int count) {
+    require(static_cast<int>(problems.size()) == count, "the problem source gave ", problems.size(),
+            " problems for step ", step, ", expected ", count, " (prompts_per_step)");
+    for (std::size_t i = 0; i < problems.size(); ++i)
+        require(static_cast<bool>(problems[i].check), "problem ", i, " of step ", step, " ('", problems[i].question,
+                "') has no verifier (Problem::check is empty)");
+}
 
 // The problems of step s: `count` draws from Rng(seed, stream = s), the same for every run.
 inline std::vector<Problem> draw_problems(const ProblemSource& source, std::uint64_t seed, std::int64_t step,
                                           int count) {
     Rng rng(seed, static_cast<std::uint64_t>(step));
     std::vector<Problem> out;
-    for (int i = 0; i < count; ++i) {
-        out.push_back(source(rng));
-        require(static_cast<bool>(out.back().check), "draw_problems: problem ", i, " of step ", step, " ('",
-                out.back().question, "') has no verifier (Problem::check is empty)");
-    }
+    for (int i = 0; i < count; ++i) out.push_back(source(rng));
+    check_problems(out, step, count);
     return out;
+}
+
+// A ProblemSource as ProblemBatches: step s draws from Rng(seed, stream = s).
+inline ProblemBatches batches_from(ProblemSource source, std::uint64_t seed) {
+    require(static_cast<bool>(source), "batches_from: the problem source is empty");
+    return [source = std::move(source), seed](std::int64_t step, int count) {
+        return draw_problems(source, seed, step, count);
+    };
 }
 
 // One prompt per problem: the template around the question, as text.
@@ -164,6 +192,7 @@ inline std::uint64_t sampler_seed(std::uint64_t seed, std::int64_t step) {
 struct BatchScores {
     std::vector<RewardScores> scores;  // (N), completion n answers problem n / G
     std::vector<bool> correct;         // (N)
+    std::vector<std::string> texts;    // (N) the decoded completions that were scored
 };
 
 // Completion n answers problem n / G (Completions are grouped by prompt); `prompts` are the
@@ -184,6 +213,7 @@ inline BatchScores score_completions(const Completions& completions, const std::
         const RewardInput input{problem, prompts[n / G], text, static_cast<int>(completions.tokens[n].size())};
         out.correct.push_back(verified_accuracy(problem, text) > 0.0);  // first: its error names the verifier
         out.scores.push_back(score_with(functions, input));
+        out.texts.push_back(text);
     }
     return out;
 }

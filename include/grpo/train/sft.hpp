@@ -166,7 +166,7 @@ private:
     }
 
     Transformer<T, B>& model_;
-    const Tokenizer& tok_;
+    Tokenizer tok_;  // a copy: a temporary tokenizer cannot dangle
     std::vector<SftExample> data_;
     SftConfig config_;
     AdamW<T, B> optimizer_;
