@@ -258,7 +258,7 @@ public:
     // `source` gives one problem per call from Rng(config.seed, stream = step).
     GrpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemSource source,
                 GrpoTrainerConfig config)
-        : GrpoTrainer(policy, tokenizer, batches_of(std::move(source), config.seed), std::move(config)) {}
+        : GrpoTrainer(policy, tokenizer, batches_from(std::move(source), config.seed), std::move(config)) {}
 
     // `batches(step, count)` gives step's `count` problems (e.g. PromptDataset::draw).
     GrpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemBatches batches,
@@ -472,11 +472,6 @@ public:
     AdamW<T, B>& optimizer() { return optimizer_; }
 
 private:
-    static ProblemBatches batches_of(ProblemSource source, std::uint64_t seed) {
-        require(static_cast<bool>(source), "GrpoTrainer: the problem source is empty");
-        return batches_from(std::move(source), seed);
-    }
-
     // One forward's worth of the batch: its rows packed to the whole batch's widths (so padding,
     // and with it the MoE load, is the same as one big forward), and its share of the loss.
     struct MicroBatch {
@@ -493,7 +488,9 @@ private:
         double loss = 0, tokens = 0, kl = 0, clipped_low = 0, clipped_high = 0, entropy = 0, mask_tokens = 0;
         std::vector<std::vector<std::int64_t>> expert_load;
 
-        // Token means over all micro-batches; with one, its own means exactly.
+        // Token means over all micro-batches. With one micro-batch its own means are kept as
+        // they are (a mean times its count, divided again, can move the last bit), so a run
+        // without micro-batches logs exactly what the loss reported.
         void add(const GrpoLossOutput<T, B>& out, double entropy_mean, double mask_count) {
             ++parts;
             tokens += out.tokens, mask_tokens += mask_count;

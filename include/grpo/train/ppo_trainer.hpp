@@ -191,7 +191,7 @@ public:
     // drawn from the config's seed.
     // `source` gives one problem per call from Rng(config.seed, stream = step), as GrpoTrainer's.
     PpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemSource source, PpoTrainerConfig config)
-        : PpoTrainer(policy, tokenizer, batches_of(std::move(source), config.seed), std::move(config)) {}
+        : PpoTrainer(policy, tokenizer, batches_from(std::move(source), config.seed), std::move(config)) {}
 
     // `batches(step, count)` gives step's `count` problems (e.g. PromptDataset::draw).
     PpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemBatches batches, PpoTrainerConfig config)
@@ -295,11 +295,6 @@ public:
     AdamW<T, B>& critic_optimizer() { return critic_optimizer_; }
 
 private:
-    static ProblemBatches batches_of(ProblemSource source, std::uint64_t seed) {
-        require(static_cast<bool>(source), "PpoTrainer: the problem source is empty");
-        return batches_from(std::move(source), seed);
-    }
-
     struct PolicyStep {
         double loss = 0, clip_frac_low = 0, clip_frac_high = 0, ratio_mean = 0, entropy = 0, grad_norm = 0;
     };

@@ -159,7 +159,7 @@ inline std::vector<Problem> draw_problems(const ProblemSource& source, std::uint
 
 // A ProblemSource as ProblemBatches: step s draws from Rng(seed, stream = s).
 inline ProblemBatches batches_from(ProblemSource source, std::uint64_t seed) {
-    require(static_cast<bool>(source), "batches_from: the problem source is empty");
+    require(static_cast<bool>(source), "the problem source is empty (an empty ProblemSource)");
     return [source = std::move(source), seed](std::int64_t step, int count) {
         return draw_problems(source, seed, step, count);
     };
