@@ -14,12 +14,14 @@
 #                       for FUZZ_SECONDS; fails on a crash, a sanitizer report or an exception
 #                       that is not grpo::Error (tests/fuzz/run_fuzzers.sh); FUZZ_RUNS=1000000
 #                       runs that many inputs each instead
+#   make docs           the API reference (doxygen, docs/Doxyfile) in build-docs/html/; fails on any
+#                       doxygen warning, e.g. a public name without a doc comment
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 MAIN_EXAMPLE ?= 06_r1_zero
 MARCH ?= cooperlake
 
-.PHONY: run run-build examples test test-asan fuzz bench check-march setup configure build clean
+.PHONY: run run-build examples test test-asan fuzz bench check-march docs setup configure build clean
 
 # The main job is built alone, with -march=native, in its own folder (the test build stays
 # portable: its examples' outputs are diffed bit for bit).
@@ -72,6 +74,19 @@ check-march: setup
 	      -DGRPO_BUILD_TESTS=OFF -DGRPO_BUILD_BENCH=ON -DGRPO_ENABLE_CUDA=OFF
 	cmake --build build-$(MARCH) --target example_$(MAIN_EXAMPLE) grpo_benchmarks -j $(JOBS)
 
+# The API reference: doxygen writes build-docs/html/index.html from the headers' doc comments. Any
+# warning fails (an undocumented public name, a broken doc comment, an unknown Doxyfile tag):
+# doxygen's own output and its log (build-docs/doxygen-warnings.txt) are printed and counted.
+docs: setup
+	rm -rf build-docs
+	mkdir -p build-docs
+	doxygen docs/Doxyfile > build-docs/doxygen-output.txt 2>&1 || { cat build-docs/doxygen-output.txt; exit 1; }
+	@cat build-docs/doxygen-output.txt build-docs/doxygen-warnings.txt; \
+	n=$$(cat build-docs/doxygen-output.txt build-docs/doxygen-warnings.txt | grep -c 'warning:\|error:'); \
+	lines=$$(cat build-docs/doxygen-output.txt build-docs/doxygen-warnings.txt | grep -c .); \
+	if [ "$$lines" -ne 0 ]; then echo "docs: $$n doxygen warning(s), see above (build-docs/doxygen-warnings.txt)"; exit 1; fi; \
+	echo "docs: no doxygen warnings; the API reference is build-docs/html/index.html"
+
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
@@ -82,4 +97,4 @@ setup:
 	bash scripts/setup.sh
 
 clean:
-	rm -rf $(BUILD) build-bench build-native build-$(MARCH) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) build-bench build-native build-$(MARCH) $(ASAN_BUILD) build-fuzz build-docs

@@ -66,7 +66,7 @@ grpo::Completions sample_groups_recompute(Model& model, const std::vector<std::i
         bool any_active = false;
         for (std::int64_t j = 0; j < G; ++j) {
             const double u = rngs[static_cast<std::size_t>(j)].uniform();
-            std::int32_t fed = grpo::Tokenizer::kPad;
+            std::int32_t fed = grpo::kPaddingFill;
             if (!done[static_cast<std::size_t>(j)]) {
                 const float* last = logits.data() + (j * T + T - 1) * V;  // row j, position T − 1
                 const grpo::SampledToken s =
@@ -75,7 +75,7 @@ grpo::Completions sample_groups_recompute(Model& model, const std::vector<std::i
                 out.logprobs[static_cast<std::size_t>(j)].push_back(s.logprob);
                 ++out.generated_tokens;
                 fed = s.token;
-                if (s.token == grpo::Tokenizer::kEos) {
+                if (s.token == grpo::CharTokenizer::kEos) {
                     done[static_cast<std::size_t>(j)] = true;
                     out.truncated[static_cast<std::size_t>(j)] = false;
                 } else {
@@ -100,7 +100,7 @@ Model make_model() {
         if (name != "head.weight") continue;
         std::vector<float> w = param.value().to_host();  // (C, V)
         for (std::size_t k = 0; k < w.size(); ++k)
-            w[k] = k % static_cast<std::size_t>(cfg.vocab_size) == static_cast<std::size_t>(grpo::Tokenizer::kEos)
+            w[k] = k % static_cast<std::size_t>(cfg.vocab_size) == static_cast<std::size_t>(grpo::CharTokenizer::kEos)
                        ? 0.0f
                        : 20.0f * w[k];
         param.value().copy_from_host(w);
@@ -121,6 +121,7 @@ grpo::SamplingConfig sampling_config(int new_tokens) {
     c.group_size = kGroupSize;
     c.max_new_tokens = new_tokens;
     c.seed = 7;
+    c.eos_id = grpo::CharTokenizer::kEos;
     return c;
 }
 

@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev      # JSON: safetensors headers, JSONL metrics
   clang                   # the libFuzzer targets of `make fuzz` (tests/fuzz/)
   libclang-rt-14-dev      # clang 14's libFuzzer and sanitizer runtimes (libclang_rt.fuzzer-x86_64.a)
+  doxygen                 # the API reference of `make docs` (docs/Doxyfile)
 )
 
 missing=()

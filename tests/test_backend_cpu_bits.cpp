@@ -147,6 +147,7 @@ std::vector<float> one_grpo_step_results() {
     sampling.group_size = 16;
     sampling.max_new_tokens = 40;
     sampling.seed = 7;
+    sampling.eos_id = tok.eos_id();
     const grpo::Completions group = grpo::sample_groups(model, {prompt}, sampling);
     std::vector<double> rewards;
     for (const auto& t : group.tokens) {

@@ -122,9 +122,9 @@ TEST_CASE("process supervision: garbage, invalid UTF-8 and missing tags never th
 TEST_CASE("process supervision: each step ends at the token holding its last character") {
     const Tokenizer tok = Tokenizer::ascii();
     std::vector<TokenId> ids = tok.encode("<think>x = 2\n\xE2\x9C\x93\n2x = 5</think><answer>2</answer>");
-    ids.push_back(Tokenizer::kEos);
+    ids.push_back(CharTokenizer::kEos);
     REQUIRE(ids.size() == 28);
-    REQUIRE(ids[7] == Tokenizer::kByte);
+    REQUIRE(ids[7] == CharTokenizer::kByte);
 
     const std::vector<std::size_t> ends = token_text_ends(tok, ids);
     const std::vector<std::size_t> want = {7,  8,  9,  10, 11, 12, 13, 13, 13, 14, 14, 14, 15, 15,
@@ -144,11 +144,11 @@ TEST_CASE("process supervision: broken byte escapes take the width lenient decod
     const Tokenizer tok = Tokenizer::ascii();
     const TokenId a = tok.encode("a")[0], four = tok.encode("4")[0], x = tok.encode("x")[0];
     // <byte> 4 x: not two hex digits, so U+FFFD (3 bytes) on <byte>, then '4', then 'x'.
-    const std::vector<TokenId> broken = {a, Tokenizer::kByte, four, x};
+    const std::vector<TokenId> broken = {a, CharTokenizer::kByte, four, x};
     CHECK(token_text_ends(tok, broken) == std::vector<std::size_t>{1, 4, 5, 6});
     CHECK(tok.decode(broken, true).size() == 6);
     // A <byte> at the very end: U+FFFD.
-    CHECK(token_text_ends(tok, {a, Tokenizer::kByte}) == std::vector<std::size_t>{1, 4});
+    CHECK(token_text_ends(tok, {a, CharTokenizer::kByte}) == std::vector<std::size_t>{1, 4});
     CHECK(token_text_ends(tok, {}).empty());
     CHECK_THROWS_AS(token_text_ends(tok, {tok.vocab_size()}), Error);
 }

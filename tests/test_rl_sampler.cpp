@@ -65,6 +65,7 @@ SamplingConfig config_of(double T, int top_k, double top_p, int max_new, int G, 
     c.max_new_tokens = max_new;
     c.group_size = G;
     c.seed = seed;
+    c.eos_id = CharTokenizer::kEos;
     return c;
 }
 
@@ -75,8 +76,8 @@ void check_structure(const Completions& c, int max_new) {
         REQUIRE(!t.empty());
         REQUIRE(t.size() == c.logprobs[n].size());
         CHECK(static_cast<int>(t.size()) <= max_new);
-        for (std::size_t s = 0; s + 1 < t.size(); ++s) CHECK(t[s] != Tokenizer::kEos);
-        CHECK(c.truncated[n] == (t.back() != Tokenizer::kEos));
+        for (std::size_t s = 0; s + 1 < t.size(); ++s) CHECK(t[s] != CharTokenizer::kEos);
+        CHECK(c.truncated[n] == (t.back() != CharTokenizer::kEos));
         if (c.truncated[n]) CHECK(static_cast<int>(t.size()) == max_new);
         total += static_cast<std::int64_t>(t.size());
     }
@@ -287,7 +288,7 @@ TEST_CASE("sampler: EOS ends a row (not truncated), max_new_tokens truncates") {
             CHECK(c.tokens[n].size() == static_cast<std::size_t>(max_new));
         } else {
             ++ended;
-            CHECK(c.tokens[n].back() == Tokenizer::kEos);
+            CHECK(c.tokens[n].back() == CharTokenizer::kEos);
         }
         for (double lp : c.logprobs[n]) CHECK(lp == doctest::Approx(-std::log(11.0)).epsilon(1e-12));
     }
@@ -297,9 +298,44 @@ TEST_CASE("sampler: EOS ends a row (not truncated), max_new_tokens truncates") {
     const Completions one = sample_groups(model, kPrompts, config_of(1.0, 0, 1.0, 1, G, 7));
     for (std::size_t n = 0; n < one.tokens.size(); ++n) {
         REQUIRE(one.tokens[n].size() == 1);
-        CHECK(one.truncated[n] == (one.tokens[n][0] != Tokenizer::kEos));
+        CHECK(one.truncated[n] == (one.tokens[n][0] != CharTokenizer::kEos));
         CHECK(one.tokens[n][0] == c.tokens[n][0]);  // the same first draw of the same stream
     }
+}
+
+TEST_CASE("sampler: a row stops on the config's eos_id, whatever the tokenizer calls its end") {
+    Rng rng(2);
+    Transformer<double, Cpu> model(tiny_config(), rng);
+    for (auto& named : model.named_params())  // uniform logits, as above
+        if (named.first == "norm.weight") named.second.value().copy_from_host(std::vector<double>(8, 0.0));
+    const int G = 8, max_new = 6;
+    SamplingConfig config = config_of(1.0, 0, 1.0, max_new, G, 7);
+    const Completions usual = sample_groups(model, kPrompts, config);
+    config.eos_id = 5;  // a tokenizer whose end token has id 5: id 2 is an ordinary token now
+    const Completions other = sample_groups(model, kPrompts, config);
+    int ended = 0, plain_twos = 0;
+    for (std::size_t n = 0; n < other.tokens.size(); ++n) {
+        const std::vector<std::int32_t>& t = other.tokens[n];
+        for (std::size_t i = 0; i + 1 < t.size(); ++i) {
+            CHECK(t[i] != 5);
+            plain_twos += t[i] == 2;
+        }
+        CHECK(other.truncated[n] == (t.back() != 5));
+        ended += !other.truncated[n];
+        // The same stream draws the same ids until either row stops.
+        const std::size_t common = std::min(t.size(), usual.tokens[n].size());
+        for (std::size_t i = 0; i < common; ++i) CHECK(t[i] == usual.tokens[n][i]);
+    }
+    CHECK(ended > 0);
+    CHECK(plain_twos > 0);
+    config.eos_id = -1;  // never set
+    CHECK_THROWS_WITH_AS(sample_groups(model, kPrompts, config),
+                         "sample_groups: eos_id = -1, expected the tokenizer's eos_id() in the vocabulary [0, 11)",
+                         Error);
+    config.eos_id = 11;
+    CHECK_THROWS_WITH_AS(sample_groups(model, kPrompts, config),
+                         "sample_groups: eos_id = 11, expected the tokenizer's eos_id() in the vocabulary [0, 11)",
+                         Error);
 }
 
 TEST_CASE("sampler: pack_completions pads to the longest completion with a mask") {
@@ -310,7 +346,7 @@ TEST_CASE("sampler: pack_completions pads to the longest completion with a mask"
     c.generated_tokens = 4;
     const auto packed = pack_completions<double, Cpu>(c);
     CHECK(packed.tokens.shape() == Shape{2, 3});
-    CHECK(packed.tokens.to_host() == std::vector<std::int32_t>{5, 6, 2, 7, Tokenizer::kPad, Tokenizer::kPad});
+    CHECK(packed.tokens.to_host() == std::vector<std::int32_t>{5, 6, 2, 7, kPaddingFill, kPaddingFill});
     CHECK(packed.mask.to_host() == std::vector<double>{1, 1, 1, 1, 0, 0});
     CHECK(packed.logprobs.to_host() == std::vector<double>{-0.5, -1.0, -0.25, -2.0, 0, 0});
     c.logprobs[1].push_back(-1.0);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+using grpo::CharTokenizer;
 using grpo::Tokenizer;
 using Ids = std::vector<grpo::TokenId>;
 
@@ -16,8 +17,8 @@ TEST_CASE("tokenizer: ids of the special tokens and the alphabet") {
     CHECK(tok.encode("x=2") == Ids{8, 9, 10});
     CHECK(tok.encode("<think>x</think><answer>2</answer>") == Ids{3, 8, 4, 5, 10, 6});
     CHECK(tok.decode({3, 8, 4, 5, 10, 6}) == "<think>x</think><answer>2</answer>");
-    CHECK(tok.decode({Tokenizer::kBos, 8, Tokenizer::kEos, Tokenizer::kPad}) == "x");
-    CHECK(tok.token_name(Tokenizer::kEos) == "<eos>");
+    CHECK(tok.decode({CharTokenizer::kBos, 8, CharTokenizer::kEos, CharTokenizer::kPad}) == "x");
+    CHECK(tok.token_name(CharTokenizer::kEos) == "<eos>");
     CHECK(tok.token_name(9) == "'='");
 }
 
@@ -25,10 +26,10 @@ TEST_CASE("tokenizer: characters outside the alphabet are escaped byte by byte")
     const Tokenizer tok = Tokenizer::ascii();
     const Ids ids = tok.encode("é");  // UTF-8 C3 A9
     REQUIRE(ids.size() == 6);
-    CHECK(ids[0] == Tokenizer::kByte);
+    CHECK(ids[0] == CharTokenizer::kByte);
     CHECK(tok.decode({ids[1]}) == "c");
     CHECK(tok.decode({ids[2]}) == "3");
-    CHECK(ids[3] == Tokenizer::kByte);
+    CHECK(ids[3] == CharTokenizer::kByte);
     CHECK(tok.decode(ids) == "é");
     // A partial tag is plain text.
     CHECK(tok.encode("<thinking>").size() == 10);
@@ -70,15 +71,15 @@ TEST_CASE("tokenizer: any byte string round-trips, invalid UTF-8 included") {
 TEST_CASE("tokenizer: bad ids and alphabets are errors that say why") {
     const Tokenizer tok = Tokenizer::ascii();
     CHECK_THROWS_WITH_AS(tok.decode({tok.vocab_size()}),
-                         "Tokenizer::decode: id 104 at position 0 is outside the vocabulary of 104",
+                         "CharTokenizer::decode: id 104 at position 0 is outside the vocabulary of 104",
                          grpo::Error);
-    CHECK_THROWS_WITH_AS(tok.decode({Tokenizer::kByte, tok.encode("a")[0]}),
-                         "Tokenizer::decode: <byte> at position 0 is not followed by two hex digits",
+    CHECK_THROWS_WITH_AS(tok.decode({CharTokenizer::kByte, tok.encode("a")[0]}),
+                         "CharTokenizer::decode: <byte> at position 0 is not followed by two hex digits",
                          grpo::Error);
-    CHECK_THROWS_AS(tok.decode({Tokenizer::kByte, tok.encode("z")[0], tok.encode("1")[0]}), grpo::Error);
+    CHECK_THROWS_AS(tok.decode({CharTokenizer::kByte, tok.encode("z")[0], tok.encode("1")[0]}), grpo::Error);
     // Lenient decoding, for what a model generates: a broken escape becomes U+FFFD.
-    CHECK(tok.decode({Tokenizer::kByte, tok.encode("z")[0], tok.encode("1")[0]}, true) == "\xEF\xBF\xBDz1");
-    CHECK(tok.decode({tok.encode("a")[0], Tokenizer::kByte}, true) == "a\xEF\xBF\xBD");
+    CHECK(tok.decode({CharTokenizer::kByte, tok.encode("z")[0], tok.encode("1")[0]}, true) == "\xEF\xBF\xBDz1");
+    CHECK(tok.decode({tok.encode("a")[0], CharTokenizer::kByte}, true) == "a\xEF\xBF\xBD");
     CHECK_THROWS_AS(Tokenizer("\xFF"), grpo::Error);
 }
 

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include <grpo/grpo.hpp>
 
+#include "shifted_tokenizer.hpp"
 #include "trainer_support.hpp"
 
 using namespace grpo;
@@ -239,4 +241,89 @@ TEST_CASE("the trainer owns its tokenizer, a model is cloned and never copied, t
                           std::to_string(Tokenizer::ascii().vocab_size()))
                              .c_str(),
                          Error);
+}
+
+TEST_CASE("a tokenizer of the user's own: the same run as the CharTokenizer's once the ids are renamed") {
+    // ShiftedTokenizer's id (c + 13) mod V is the CharTokenizer's id c: <eos> is 15, and 2 is a
+    // letter. A model whose embedding rows and head columns are renamed the same way computes
+    // the same function, so the first step must sample, stop and score exactly as with the
+    // CharTokenizer; a sampler that stopped on id 2 or a template that wrote id 2 would not.
+    // Near-greedy sampling (T = 1e-3): the inverse-CDF pick walks the ids in order, so at T = 1
+    // renamed ids would pick other tokens from the same uniforms; at T = 1e-3 the argmax holds
+    // all the mass. The <eos> column is scaled up so that some rows end on it.
+    const Tokenizer chars = Tokenizer::ascii();
+    const Tokenizer shifted(std::make_shared<grpo_test::ShiftedTokenizer>(CharTokenizer::ascii(), 13));
+    const std::int64_t V = chars.vocab_size();
+    GrpoTrainerConfig config = loop_config();
+    config.prompts_per_step = 2;
+    config.sampling.temperature = 1e-3;
+    Rng init(9);
+    Transformer<double, Cpu> model(trainer_model_config(), init);
+    for (auto& [name, param] : model.named_params()) {
+        if (name != "head.weight") continue;
+        std::vector<double> w = param.value().to_host();
+        for (std::size_t k = CharTokenizer::kEos; k < w.size(); k += static_cast<std::size_t>(V)) w[k] *= 8;
+        param.value().copy_from_host(w);
+    }
+    Transformer<double, Cpu> renamed = clone_model(model);
+    for (auto& [name, param] : renamed.named_params()) {
+        const std::vector<double> w = param.value().to_host();
+        std::vector<double> out(w.size());
+        const std::int64_t C = static_cast<std::int64_t>(w.size()) / V;
+        for (std::int64_t c = 0; c < V; ++c) {
+            const std::int64_t id = (c + 13) % V;
+            for (std::int64_t k = 0; k < C; ++k) {
+                if (name == "embed.weight") out[id * C + k] = w[c * C + k];  // (V, C): row per id
+                else if (name == "head.weight") out[k * V + id] = w[k * V + c];  // (C, V): column per id
+            }
+        }
+        if (name == "embed.weight" || name == "head.weight") param.value().copy_from_host(out);
+    }
+    std::vector<std::string> texts[2];
+    std::vector<double> rewards[2];
+    std::int64_t tokens[2] = {0, 0};
+    GrpoTrainer<double, Cpu> plain(model, chars, linear, config), own(renamed, shifted, linear, config);
+    int which = 0;
+    const auto keep = [&](const GrpoStepRecord& r) {
+        texts[which] = r.scores.texts;
+        rewards[which] = r.rewards;
+        tokens[which] = r.metrics.generated_tokens;
+        return StepAction::go_on;
+    };
+    plain.add_step_callback(keep);
+    own.add_step_callback(keep);
+    plain.step();
+    which = 1;
+    own.step();
+    CHECK(texts[1] == texts[0]);
+    CHECK(rewards[1] == rewards[0]);
+    CHECK(tokens[1] == tokens[0]);
+    CHECK(tokens[0] < 2 * 3 * config.sampling.max_new_tokens);  // some rows did stop on <eos>
+
+    GrpoTrainerConfig other_eos = config;
+    other_eos.sampling.eos_id = CharTokenizer::kEos;
+    CHECK_THROWS_WITH_AS((GrpoTrainer<double, Cpu>(renamed, shifted, linear, other_eos)),
+                         "GrpoTrainer: sampling eos_id = 2, but the tokenizer's eos_id() is 15 (leave it -1 to take "
+                         "the tokenizer's)",
+                         Error);
+}
+
+TEST_CASE("a Hugging Face BPE tokenizer trains: its vocabulary sizes the model") {
+    const Tokenizer bpe = Tokenizer::hugging_face(GRPO_TEST_DATA_DIR "/bpe/tokenizer.json");
+    TransformerConfig model_config = trainer_model_config();
+    model_config.vocab_size = bpe.vocab_size();
+    GrpoTrainerConfig config = loop_config();
+    config.prompts_per_step = 2;
+    Rng init(10);
+    Transformer<float, Cpu> model(model_config, init);
+    GrpoTrainer<float, Cpu> trainer(model, bpe, linear, config);
+    std::vector<std::string> texts;
+    trainer.add_step_callback([&](const GrpoStepRecord& r) {
+        texts = r.scores.texts;
+        return StepAction::go_on;
+    });
+    const GrpoStepMetrics m = trainer.step();
+    CHECK(m.generated_tokens > 0);
+    CHECK(std::isfinite(m.loss));
+    CHECK(texts.size() == 6);
 }

@@ -71,6 +71,7 @@ TEST_CASE("a PpoTrainer step moves policy and critic and its metrics agree with 
     const auto prompts = encode_prompts(trainer.problems_for_step(0), config.prompt_template, tok);
     SamplingConfig sampling = config.sampling;
     sampling.seed = sampler_seed(config.seed, 0);
+    sampling.eos_id = tok.eos_id();
     const Completions c = sample_groups(sampler_copy, prompts, sampling);
     REQUIRE(c.tokens.size() == 4);
     std::int64_t total = 0, longest = 0, truncated = 0;

@@ -43,7 +43,7 @@ TEST_CASE("sft: a batch is prompt + completion + eos, shifted, with targets only
     const auto batch = grpo::pack_sft_batch<grpo::Cpu>(tok, {{"ab\n", "cd"}, {"", "e"}}, 16);
     const auto id = [&tok](const char* c) { return tok.encode(c).at(0); };
     const std::int32_t a = id("a"), b = id("b"), nl = id("\n"), c = id("c"), d = id("d"), e = id("e");
-    const std::int32_t eos = grpo::Tokenizer::kEos, pad = grpo::Tokenizer::kPad;
+    const std::int32_t eos = grpo::CharTokenizer::kEos, pad = grpo::CharTokenizer::kPad;
     // row 0: a b \n c d <eos> -> ids a b \n c d, targets: the prompt's are -1, then c d <eos>
     // row 1: e <eos> -> ids e, targets <eos>; padded to width 5
     CHECK(batch.ids.shape() == grpo::Shape{2, 5});
@@ -51,6 +51,19 @@ TEST_CASE("sft: a batch is prompt + completion + eos, shifted, with targets only
     CHECK(batch.targets.to_host() == std::vector<std::int32_t>{-1, -1, c, d, eos, eos, -1, -1, -1, -1});
     CHECK(batch.loss_tokens == 4);
     CHECK(batch.positions == 6);  // 5 + 1 positions that are not padding
+}
+
+TEST_CASE("sft: a batch ends with the tokenizer's own eos and pads with its pad (a Hugging Face BPE)") {
+    const grpo::Tokenizer tok = grpo::Tokenizer::hugging_face(GRPO_TEST_DATA_DIR "/bpe/tokenizer.json");
+    REQUIRE(tok.eos_id() != grpo::CharTokenizer::kEos);
+    const std::vector<std::int32_t> prompt = tok.encode("2 + 3 ="), completion = tok.encode(" 5");
+    const auto batch = grpo::pack_sft_batch<grpo::Cpu>(tok, {{"2 + 3 =", " 5"}, {"", "x"}}, 32);
+    const std::int64_t width = static_cast<std::int64_t>(prompt.size() + completion.size());
+    REQUIRE(batch.ids.shape() == grpo::Shape{2, width});
+    const std::vector<std::int32_t> ids = batch.ids.to_host(), targets = batch.targets.to_host();
+    CHECK(targets[static_cast<std::size_t>(width - 1)] == tok.eos_id());
+    CHECK(ids[static_cast<std::size_t>(width + 1)] == tok.pad_id());  // row 1 is "x" <eos>: padding from 1
+    CHECK(targets[static_cast<std::size_t>(width)] == tok.eos_id());
 }
 
 TEST_CASE("sft: a row longer than max_len throws, naming the example") {
@@ -71,7 +84,7 @@ TEST_CASE("sft: the loss is the cross-entropy of the completion tokens only") {
     std::vector<std::int32_t> targets(row.size(), -1);
     targets[6] = tok.encode(" ").at(0);
     targets[7] = tok.encode("5").at(0);
-    targets[8] = grpo::Tokenizer::kEos;
+    targets[8] = grpo::CharTokenizer::kEos;
     const auto ids = grpo::Ids<grpo::Cpu>::from({1, 9}, row);
     const double expected = model.loss(nullptr, ids, grpo::Ids<grpo::Cpu>::from({1, 9}, targets)).value().item();
     CHECK(trainer.mean_loss(data) == doctest::Approx(expected).epsilon(1e-6));

@@ -54,6 +54,7 @@ double sampled_accuracy(Model& model, const std::vector<std::int32_t>& prompt, c
     config.group_size = samples;
     config.max_new_tokens = 56;
     config.seed = 99;  // the same draws before and after the update
+    config.eos_id = tok.eos_id();
     const grpo::Completions c = grpo::sample_groups(model, {prompt}, config);
     int right = 0;
     for (const auto& t : c.tokens) right += grpo::accuracy_reward(tok.decode(t, true), problem.check) > 0;
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
     sampling.group_size = flags.i("group");
     sampling.max_new_tokens = 56;
     sampling.seed = static_cast<std::uint64_t>(flags.i("seed"));
+    sampling.eos_id = tok.eos_id();  // a row ends when it samples the tokenizer's <eos>
     const grpo::Completions group = grpo::sample_groups(model, {prompt}, sampling);
 
     // 2. Rewards and advantages (accuracy + format, the worked example's rules; TRL's std).

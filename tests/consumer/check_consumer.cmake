@@ -8,6 +8,9 @@ cmake_minimum_required(VERSION 3.25)
 # and check that grpo's headers come in as SYSTEM includes (-isystem, so the library's warnings
 # stay out of the consumer's -Werror), that the installed package names no OpenMP and no CUDA,
 # and that OpenMP reaches the consumer only when it asked (main.cpp also checks _OPENMP).
+# With CHECK_PRECOMPILED ON, the subdirectory build also has GRPO_PRECOMPILED ON: trainer.cpp
+# (GRPO steps, an evaluation) built against grpo::precompiled, the extern-template path, must
+# print the same bytes as trainer.cpp built header-only with the same flags.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 
@@ -67,10 +70,42 @@ foreach(file IN LISTS package_files)
 endforeach()
 
 build_and_run(installed ${prefix}/include OFF -DCMAKE_PREFIX_PATH=${prefix})
-build_and_run(subdirectory ${GRPO_SOURCE_DIR}/include OFF -DGRPO_SOURCE_DIR=${GRPO_SOURCE_DIR})
+if(NOT DEFINED CHECK_PRECOMPILED)
+  set(CHECK_PRECOMPILED ON)
+endif()
+build_and_run(subdirectory ${GRPO_SOURCE_DIR}/include OFF -DGRPO_SOURCE_DIR=${GRPO_SOURCE_DIR}
+              -DCONSUMER_PRECOMPILED=${CHECK_PRECOMPILED})
 load_cache(${GRPO_BINARY_DIR} READ_WITH_PREFIX grpo_ OpenMP_CXX_FLAGS)
 if(grpo_OpenMP_CXX_FLAGS)
   build_and_run(installed_openmp ${prefix}/include ON -DCMAKE_PREFIX_PATH=${prefix})
 else()
   message(STATUS "installed_openmp: skipped, this build found no OpenMP")
 endif()
+
+# The precompiled path: the same program, header-only and with grpo::precompiled, same bytes out.
+if(NOT CHECK_PRECOMPILED)
+  message(STATUS "precompiled: skipped (CHECK_PRECOMPILED OFF)")
+  return()
+endif()
+set(dir ${WORK_DIR}/subdirectory)
+set(precompiled_lines "")
+foreach(file CMakeFiles/trainer_precompiled.dir/flags.make build.ninja)
+  if(EXISTS ${dir}/${file})
+    file(READ ${dir}/${file} text)
+    string(APPEND precompiled_lines "${text}")
+  endif()
+endforeach()
+if(NOT precompiled_lines MATCHES "GRPO_EXTERN_TEMPLATES")
+  message(FATAL_ERROR "trainer_precompiled is not compiled with GRPO_EXTERN_TEMPLATES:\n${precompiled_lines}")
+endif()
+foreach(variant IN ITEMS header_only precompiled)
+  execute_process(COMMAND ${dir}/trainer_${variant} RESULT_VARIABLE rc OUTPUT_VARIABLE out_${variant}
+                  ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "trainer_${variant} failed (${rc}):\n${out_${variant}}\n${err}")
+  endif()
+endforeach()
+if(NOT out_header_only STREQUAL out_precompiled)
+  message(FATAL_ERROR "grpo::precompiled changed the results:\nheader-only:\n${out_header_only}\nprecompiled:\n${out_precompiled}")
+endif()
+message(STATUS "precompiled: trainer.cpp prints the same bytes header-only and with grpo::precompiled:\n${out_precompiled}")

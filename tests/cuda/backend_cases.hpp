@@ -212,6 +212,7 @@ Values run_backend_case(const std::string& name) {
         sc.top_k = 8;
         sc.top_p = 0.9;
         sc.seed = 77;
+        sc.eos_id = CharTokenizer::kEos;
         const Completions c = sample_groups(model, {{1, 2, 3}, {4, 5}}, sc);
         for (std::size_t i = 0; i < c.tokens.size(); ++i) {
             r.out.push_back({"tokens" + std::to_string(i), std::vector<double>(c.tokens[i].begin(), c.tokens[i].end())});

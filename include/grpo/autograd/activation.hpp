@@ -9,7 +9,7 @@
 
 namespace grpo {
 
-// σ(x) = 1 / (1 + e^(−x)); backward dx = dy·σ·(1 − σ) from the saved output.
+/// σ(x) = 1 / (1 + e^(−x)); backward dx = dy·σ·(1 − σ) from the saved output.
 template <class T, class B>
 Var<T, B> sigmoid(Tape* tape, const Var<T, B>& x) {
     const std::int64_t n = x.numel();
@@ -22,6 +22,7 @@ Var<T, B> sigmoid(Tape* tape, const Var<T, B>& x) {
     return out;
 }
 
+/// SiLU(x) = x·σ(x), elementwise.
 template <class T, class B>
 Var<T, B> silu(Tape* tape, const Var<T, B>& x) {
     const std::int64_t n = x.numel();
@@ -34,7 +35,7 @@ Var<T, B> silu(Tape* tape, const Var<T, B>& x) {
     return out;
 }
 
-// silu(a) ⊙ b, same shapes (a: the gate projection, b: the up projection).
+/// silu(a) ⊙ b, same shapes (a: the gate projection, b: the up projection).
 template <class T, class B>
 Var<T, B> swiglu(Tape* tape, const Var<T, B>& a, const Var<T, B>& b) {
     require(a.shape() == b.shape(), "swiglu: gate ", a.shape(), " and up ", b.shape(),

@@ -14,7 +14,7 @@
 
 namespace grpo {
 
-// L = Σ output ⊙ seed for f run without a tape.
+/// L = Σ output ⊙ seed for f run without a tape.
 template <class T, class B, class F>
 double seeded_loss(F& f, std::vector<Var<T, B>>& inputs, const std::vector<T>& seed) {
     const std::vector<T> out = f(static_cast<Tape*>(nullptr), inputs).value().to_host();
@@ -23,7 +23,7 @@ double seeded_loss(F& f, std::vector<Var<T, B>>& inputs, const std::vector<T>& s
     return L;
 }
 
-// The central-difference gradient of L with respect to inputs[which], element by element.
+/// The central-difference gradient of L with respect to inputs[which], element by element.
 template <class T, class B, class F>
 std::vector<double> numerical_gradient(F f, std::vector<Var<T, B>>& inputs, std::size_t which,
                                        const std::vector<T>& seed, double h = 1e-5) {
@@ -45,7 +45,7 @@ std::vector<double> numerical_gradient(F f, std::vector<Var<T, B>>& inputs, std:
     return grad;
 }
 
-// ‖a − n‖ / max(‖a‖, ‖n‖): the relative error of a whole gradient (0 when both are 0).
+/// ‖a − n‖ / max(‖a‖, ‖n‖): the relative error of a whole gradient (0 when both are 0).
 inline double relative_error(const std::vector<double>& a, const std::vector<double>& n) {
     double diff = 0, na = 0, nn = 0;
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -57,9 +57,9 @@ inline double relative_error(const std::vector<double>& a, const std::vector<dou
     return scale == 0 ? 0.0 : std::sqrt(diff) / scale;
 }
 
-// Runs f on a tape, backpropagates a random seed, and returns for each input the relative
-// error between its tape gradient and its finite-difference gradient. Every input must be a
-// Var::param; their gradients are zeroed first.
+/// Runs f on a tape, backpropagates a random seed, and returns for each input the relative
+/// error between its tape gradient and its finite-difference gradient. Every input must be a
+/// Var::param; their gradients are zeroed first.
 template <class T, class B, class F>
 std::vector<double> gradient_errors(F f, std::vector<Var<T, B>> inputs, Rng& rng, double h = 1e-5) {
     for (auto& x : inputs) {

@@ -8,9 +8,9 @@
 
 namespace grpo {
 
-// op(a)·op(b) over the last two axes. a: (..., M, K), stored (..., K, M) when trans_a.
-// b: (K, N) shared by every matrix of a (a linear layer), stored (N, K) when trans_b; or b has
-// a's rank and leading axes (a batched product, e.g. attention scores). Out: (..., M, N).
+/// op(a)·op(b) over the last two axes. a: (..., M, K), stored (..., K, M) when trans_a.
+/// b: (K, N) shared by every matrix of a (a linear layer), stored (N, K) when trans_b; or b has
+/// a's rank and leading axes (a batched product, e.g. attention scores). Out: (..., M, N).
 template <class T, class B>
 Var<T, B> matmul(Tape* tape, const Var<T, B>& a, const Var<T, B>& b, bool trans_a = false,
                  bool trans_b = false) {
@@ -34,7 +34,7 @@ Var<T, B> matmul(Tape* tape, const Var<T, B>& a, const Var<T, B>& b, bool trans_
     Shape so = sa;
     so.dim[so.rank - 2] = M;
     so.dim[so.rank - 1] = N;
-    // A linear layer (shared b, a not transposed) is one tall GEMM over all rows of a.
+    /// A linear layer (shared b, a not transposed) is one tall GEMM over all rows of a.
     const bool flat = shared_b && !trans_a;
     const std::int64_t nb = flat ? 1 : batch, m = flat ? batch * M : M;
     const std::int64_t stride_a = m * K, stride_b = shared_b ? 0 : K * N, stride_c = m * N;
@@ -66,7 +66,7 @@ Var<T, B> matmul(Tape* tape, const Var<T, B>& a, const Var<T, B>& b, bool trans_
     return out;
 }
 
-// a + b, where b has a's shape or the shape of a's trailing axes (a bias: (C) for a (..., C)).
+/// a + b, where b has a's shape or the shape of a's trailing axes (a bias: (C) for a (..., C)).
 template <class T, class B>
 Var<T, B> add(Tape* tape, const Var<T, B>& a, const Var<T, B>& b) {
     const Shape& sa = a.shape();
@@ -90,7 +90,7 @@ Var<T, B> add(Tape* tape, const Var<T, B>& a, const Var<T, B>& b) {
     return out;
 }
 
-// a ⊙ b, same shapes.
+/// a ⊙ b, same shapes.
 template <class T, class B>
 Var<T, B> mul(Tape* tape, const Var<T, B>& a, const Var<T, B>& b) {
     require(a.shape() == b.shape(), "mul: shapes differ: ", a.shape(), " and ", b.shape());
@@ -106,8 +106,8 @@ Var<T, B> mul(Tape* tape, const Var<T, B>& a, const Var<T, B>& b) {
     return out;
 }
 
-// The same values viewed with another shape of equal size (no copy); the gradient flows back
-// unchanged. Use it to split (B, T, C) into heads (B, T, H, D) and back.
+/// The same values viewed with another shape of equal size (no copy); the gradient flows back
+/// unchanged. Use it to split (B, T, C) into heads (B, T, H, D) and back.
 template <class T, class B>
 Var<T, B> reshape(Tape* tape, const Var<T, B>& a, Shape shape) {
     Var<T, B> out(a.value().reshape(shape), recording(tape, a));
@@ -121,7 +121,7 @@ Var<T, B> reshape(Tape* tape, const Var<T, B>& a, Shape shape) {
     return out;
 }
 
-// s · a for a constant s.
+/// s · a for a constant s.
 template <class T, class B>
 Var<T, B> scale(Tape* tape, const Var<T, B>& a, T s) {
     const std::int64_t n = a.numel();

@@ -12,14 +12,14 @@
 
 namespace grpo {
 
-// x: (..., C), w: (C) -> (..., C)
+/// x: (..., C), w: (C) -> (..., C)
 template <class T, class B>
 Var<T, B> rmsnorm(Tape* tape, const Var<T, B>& x, const Var<T, B>& w, T eps = T(1e-6)) {
     const std::int64_t C = x.shape().last(), rows = x.shape().rows();
     require(x.shape().rank >= 1 && w.shape() == Shape{C}, "rmsnorm: weight ", w.shape(),
             " does not match the last axis of x ", x.shape());
     Var<T, B> out(Tensor<T, B>::empty(x.shape()), recording(tape, x, w));
-    Tensor<T, B> rstd = Tensor<T, B>::empty({rows});  // (rows) 1/rms, kept for backward
+    Tensor<T, B> rstd = Tensor<T, B>::empty({rows});  ///< (rows) 1/rms, kept for backward
     B::rmsnorm_forward(rows, C, x.data(), w.data(), eps, out.data(), rstd.data());
     if (!out.requires_grad()) return out;
     tape->record([x, w, out, rstd, rows, C] {
@@ -30,10 +30,11 @@ Var<T, B> rmsnorm(Tape* tape, const Var<T, B>& x, const Var<T, B>& w, T eps = T(
     return out;
 }
 
+/// Which pairs RoPE rotates: interleaved (2i, 2i+1), as DeepSeek-V3 and Llama, or the halves (i, i + D/2), as GPT-NeoX.
 enum class RopeStyle { interleaved, half };
 
-// x: (B, T, H, D) -> same; row t sits at position pos0 + t (pos0 > 0 when decoding after a
-// KV cache). theta: the base, 10000 in RoFormer and Llama.
+/// x: (B, T, H, D) -> same; row t sits at position pos0 + t (pos0 > 0 when decoding after a
+/// KV cache). theta: the base, 10000 in RoFormer and Llama.
 template <class T, class B>
 Var<T, B> rope(Tape* tape, const Var<T, B>& x, std::int64_t pos0 = 0, double theta = 10000.0,
                RopeStyle style = RopeStyle::interleaved) {

@@ -26,24 +26,24 @@ Var<T, B> weighted_sum(Tape* tape, const Var<T, B>& x, const Tensor<T, B>* mask,
 }
 }  // namespace reduce_detail
 
-// Σ x
+/// Σ x
 template <class T, class B>
 Var<T, B> sum(Tape* tape, const Var<T, B>& x) {
     return reduce_detail::weighted_sum<T, B>(tape, x, nullptr, T(1));
 }
-// Σ x / numel
+/// Σ x / numel
 template <class T, class B>
 Var<T, B> mean(Tape* tape, const Var<T, B>& x) {
     require(x.numel() > 0, "mean: empty tensor of shape ", x.shape());
     return reduce_detail::weighted_sum<T, B>(tape, x, nullptr, T(1) / static_cast<T>(x.numel()));
 }
-// Σ x·mask
+/// Σ x·mask
 template <class T, class B>
 Var<T, B> masked_sum(Tape* tape, const Var<T, B>& x, const Tensor<T, B>& mask) {
     require_shape(mask, x.shape(), "masked_sum", "mask");
     return reduce_detail::weighted_sum<T, B>(tape, x, &mask, T(1));
 }
-// Σ x·mask / Σ mask; throws when the mask is all zero.
+/// Σ x·mask / Σ mask; throws when the mask is all zero.
 template <class T, class B>
 Var<T, B> masked_mean(Tape* tape, const Var<T, B>& x, const Tensor<T, B>& mask) {
     require_shape(mask, x.shape(), "masked_mean", "mask");

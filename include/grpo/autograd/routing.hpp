@@ -15,7 +15,7 @@
 
 namespace grpo {
 
-// softmax over the last axis: x (..., E) -> (..., E)  (DeepSeek-V2's gate, arXiv 2405.04434 eq. 13)
+/// softmax over the last axis: x (..., E) -> (..., E)  (DeepSeek-V2's gate, arXiv 2405.04434 eq. 13)
 template <class T, class B>
 Var<T, B> softmax(Tape* tape, const Var<T, B>& x) {
     const Shape& s = x.shape();
@@ -30,8 +30,8 @@ Var<T, B> softmax(Tape* tape, const Var<T, B>& x) {
     return out;
 }
 
-// Each row divided by its sum: x (..., E) -> (..., E), y = x / Σ_e x  (DeepSeek-V3 eq. 13,
-// the renormalised gate weights; eq. 19, the normalised affinity). A row summing to 0 throws.
+/// Each row divided by its sum: x (..., E) -> (..., E), y = x / Σ_e x  (DeepSeek-V3 eq. 13,
+/// the renormalised gate weights; eq. 19, the normalised affinity). A row summing to 0 throws.
 template <class T, class B>
 Var<T, B> normalize_rows(Tape* tape, const Var<T, B>& x) {
     const Shape& s = x.shape();
@@ -47,8 +47,8 @@ Var<T, B> normalize_rows(Tape* tape, const Var<T, B>& x) {
     return out;
 }
 
-// The rows of several (M_i, C) matrices stacked into one (Σ M_i, C); each gets its slice of the
-// gradient back. MoE: the per-expert outputs, in the order of the sorted (token, slot) pairs.
+/// The rows of several (M_i, C) matrices stacked into one (Σ M_i, C); each gets its slice of the
+/// gradient back. MoE: the per-expert outputs, in the order of the sorted (token, slot) pairs.
 template <class T, class B>
 Var<T, B> concat_rows(Tape* tape, const std::vector<Var<T, B>>& parts) {
     require(!parts.empty(), "concat_rows: no parts");
@@ -79,7 +79,7 @@ Var<T, B> concat_rows(Tape* tape, const std::vector<Var<T, B>>& parts) {
     return out;
 }
 
-// out[..., j] = x[..., idx[..., j]]: x (..., E), idx (..., k) -> (..., k)
+/// out[..., j] = x[..., idx[..., j]]: x (..., E), idx (..., k) -> (..., k)
 template <class T, class B>
 Var<T, B> gather_last(Tape* tape, const Var<T, B>& x, const Ids<B>& idx) {
     const Shape& s = x.shape();
@@ -95,13 +95,14 @@ Var<T, B> gather_last(Tape* tape, const Var<T, B>& x, const Ids<B>& idx) {
     return out;
 }
 
+/// What topk returns: the k largest entries of each row and their indices.
 template <class T, class B>
 struct TopK {
-    Var<T, B> values;  // (..., k), differentiable
-    Ids<B> indices;    // (..., k), largest first, ties to the lower index
+    Var<T, B> values;  ///< (..., k), differentiable
+    Ids<B> indices;    ///< (..., k), largest first, ties to the lower index
 };
 
-// The k largest entries of each row of x (..., E); gradients flow to the chosen entries.
+/// The k largest entries of each row of x (..., E); gradients flow to the chosen entries.
 template <class T, class B>
 TopK<T, B> topk(Tape* tape, const Var<T, B>& x, std::int64_t k) {
     const Shape& s = x.shape();
@@ -114,7 +115,7 @@ TopK<T, B> topk(Tape* tape, const Var<T, B>& x, std::int64_t k) {
     return {gather_last(tape, x, idx), idx};
 }
 
-// Dispatch: out[m] = x[idx[m]]: x (N, C), idx (M) -> (M, C)
+/// Dispatch: out[m] = x[idx[m]]: x (N, C), idx (M) -> (M, C)
 template <class T, class B>
 Var<T, B> gather_rows(Tape* tape, const Var<T, B>& x, const Ids<B>& idx) {
     require(x.shape().rank == 2 && idx.rank() == 1, "gather_rows: x ", x.shape(), " must be (N, C) and idx ",
@@ -130,7 +131,7 @@ Var<T, B> gather_rows(Tape* tape, const Var<T, B>& x, const Ids<B>& idx) {
     return out;
 }
 
-// Combine: out[n] = Σ_{m: idx[m] = n} w[m]·y[m]: y (M, C), w (M), idx (M) -> (N, C)
+/// Combine: out[n] = Σ_{m: idx[m] = n} w[m]·y[m]: y (M, C), w (M), idx (M) -> (N, C)
 template <class T, class B>
 Var<T, B> scatter_add_rows(Tape* tape, const Var<T, B>& y, const Var<T, B>& w, const Ids<B>& idx,
                            std::int64_t N) {

@@ -11,10 +11,11 @@
 
 namespace grpo {
 
+/// Token ids (int32) on backend B.
 template <class B>
 using Ids = Tensor<std::int32_t, B>;
 
-// ids: (...) int32, table: (V, C) -> (..., C)
+/// ids: (...) int32, table: (V, C) -> (..., C)
 template <class T, class B>
 Var<T, B> embedding(Tape* tape, const Ids<B>& ids, const Var<T, B>& table) {
     require(table.shape().rank == 2 && ids.rank() <= 3, "embedding: table ", table.shape(),
@@ -31,7 +32,7 @@ Var<T, B> embedding(Tape* tape, const Ids<B>& ids, const Var<T, B>& table) {
     return out;
 }
 
-// log softmax over the last axis: (..., V) -> (..., V)
+/// log softmax over the last axis: (..., V) -> (..., V)
 template <class T, class B>
 Var<T, B> log_softmax(Tape* tape, const Var<T, B>& x) {
     require(x.shape().rank >= 1, "log_softmax: x is a scalar");
@@ -45,7 +46,7 @@ Var<T, B> log_softmax(Tape* tape, const Var<T, B>& x) {
     return out;
 }
 
-// log p(target) per row: logits (..., V), targets (...) -> (...)
+/// log p(target) per row: logits (..., V), targets (...) -> (...)
 template <class T, class B>
 Var<T, B> token_logprobs(Tape* tape, const Var<T, B>& logits, const Ids<B>& targets) {
     const Shape& s = logits.shape();
@@ -53,7 +54,7 @@ Var<T, B> token_logprobs(Tape* tape, const Var<T, B>& logits, const Ids<B>& targ
             "token_logprobs: targets ", targets.shape(), " do not match the rows of logits ", s);
     const std::int64_t V = s.last(), N = s.rows();
     Var<T, B> out(Tensor<T, B>::empty(targets.shape()), recording(tape, logits));
-    Tensor<T, B> lse = Tensor<T, B>::empty({N});  // (N) logsumexp per row
+    Tensor<T, B> lse = Tensor<T, B>::empty({N});  ///< (N) logsumexp per row
     B::token_logprobs_forward(N, V, logits.data(), targets.data(), out.data(), lse.data());
     if (!out.requires_grad()) return out;
     tape->record([logits, targets, out, lse, N, V] {
@@ -64,7 +65,7 @@ Var<T, B> token_logprobs(Tape* tape, const Var<T, B>& logits, const Ids<B>& targ
     return out;
 }
 
-// mean over rows whose target is not −1 of −log p(target): logits (..., V), targets (...) -> ()
+/// mean over rows whose target is not −1 of −log p(target): logits (..., V), targets (...) -> ()
 template <class T, class B>
 Var<T, B> cross_entropy(Tape* tape, const Var<T, B>& logits, const Ids<B>& targets) {
     const Shape& s = logits.shape();
@@ -72,7 +73,7 @@ Var<T, B> cross_entropy(Tape* tape, const Var<T, B>& logits, const Ids<B>& targe
             "cross_entropy: targets ", targets.shape(), " do not match the rows of logits ", s);
     const std::int64_t V = s.last(), N = s.rows();
     Var<T, B> out(Tensor<T, B>::empty(Shape{}), recording(tape, logits));
-    Tensor<T, B> lse = Tensor<T, B>::empty({N});  // (N)
+    Tensor<T, B> lse = Tensor<T, B>::empty({N});  ///< (N)
     const std::int64_t count =
         B::cross_entropy_forward(N, V, logits.data(), targets.data(), lse.data(), out.data());
     if (!out.requires_grad()) return out;

@@ -25,8 +25,10 @@
 
 namespace grpo {
 
+/// The per-token KL estimators (Schulman 2020; k3 is DeepSeekMath eq. 4; low_var_kl is verl's).
 enum class KlEstimator { k1, k2, k3, low_var_kl };
 
+/// The estimator's name: "k1", "k2", "k3", "low_var_kl".
 inline const char* kl_estimator_name(KlEstimator k) {
     switch (k) {
         case KlEstimator::k1: return "k1";
@@ -37,11 +39,11 @@ inline const char* kl_estimator_name(KlEstimator k) {
     return "unknown";
 }
 
-// verl's clamps for low_var_kl.
+/// verl's clamps for low_var_kl.
 constexpr double kLowVarKlLogRatioClamp = 20.0;
-constexpr double kLowVarKlCap = 10.0;
+constexpr double kLowVarKlCap = 10.0;  ///< the largest low_var_kl estimate
 
-// The estimate at one token.
+/// The estimate at one token.
 template <class T>
 GRPO_HOST_DEVICE T kl_token(KlEstimator kind, T logp, T ref_logp) {
     T log_r = ref_logp - logp;
@@ -52,14 +54,14 @@ GRPO_HOST_DEVICE T kl_token(KlEstimator kind, T logp, T ref_logp) {
         case KlEstimator::low_var_kl: {
             const T c = T(kLowVarKlLogRatioClamp);
             log_r = log_r < -c ? -c : (log_r > c ? c : log_r);
-            const T k = std::exp(log_r) - log_r - T(1);  // ≥ 0, so only the upper cap can bind
+            const T k = std::exp(log_r) - log_r - T(1);  ///< ≥ 0, so only the upper cap can bind
             return k > T(kLowVarKlCap) ? T(kLowVarKlCap) : k;
         }
     }
     return T(0);
 }
 
-// d kl_token / d logp (d log r / d logp = −1). Zero where a clamp of low_var_kl is active.
+/// d kl_token / d logp (d log r / d logp = −1). Zero where a clamp of low_var_kl is active.
 template <class T>
 GRPO_HOST_DEVICE T kl_token_dlogp(KlEstimator kind, T logp, T ref_logp) {
     const T log_r = ref_logp - logp;
@@ -78,24 +80,25 @@ GRPO_HOST_DEVICE T kl_token_dlogp(KlEstimator kind, T logp, T ref_logp) {
 }
 
 
-// How per-token losses l (N, L) under the mask m become one number.
+/// How per-token losses l (N, L) under the mask m become one number.
 enum class LossAggregation {
-    grpo,                // mean_i( Σ_t l·m / max(Σ_t m, 1) )  DeepSeekMath eq. 3; TRL "grpo";
+    grpo,                ///< mean_i( Σ_t l·m / max(Σ_t m, 1) )  DeepSeekMath eq. 3; TRL "grpo";
                          //                                    verl "seq-mean-token-mean"
-    dapo,                // Σ l·m / max(Σ m, 1)                DAPO (arXiv 2503.14476) eq. 8;
+    dapo,                ///< Σ l·m / max(Σ m, 1)                DAPO (arXiv 2503.14476) eq. 8;
                          //                                    TRL "bnpo"/"dapo"; verl "token-mean"
-    dr_grpo,             // Σ l·m / (N · max_completion_length) Dr. GRPO (arXiv 2503.20783);
+    dr_grpo,             ///< Σ l·m / (N · max_completion_length) Dr. GRPO (arXiv 2503.20783);
                          //                                    TRL "dr_grpo"
-    seq_mean_token_sum,  // mean_i Σ_t l·m                     verl "seq-mean-token-sum"
+    seq_mean_token_sum,  ///< mean_i Σ_t l·m                     verl "seq-mean-token-sum"
 };
 
-// Which ratio multiplies the advantage.
+/// Which ratio multiplies the advantage.
 enum class ImportanceSamplingLevel {
-    token,     // ρ_{i,t} = exp(logp − old_logp)                     DeepSeekMath, PPO
-    sequence,  // s_i = exp(mean_t(logp − old_logp)) for every t    GSPO (arXiv 2507.18071);
+    token,     ///< ρ_{i,t} = exp(logp − old_logp)                     DeepSeekMath, PPO
+    sequence,  ///< s_i = exp(mean_t(logp − old_logp)) for every t    GSPO (arXiv 2507.18071);
                //                                                    TRL importance_sampling_level
 };
 
+/// The aggregation's name: "grpo", "dapo", "dr_grpo", "seq_mean_token_sum".
 inline const char* loss_aggregation_name(LossAggregation a) {
     switch (a) {
         case LossAggregation::grpo: return "grpo";
@@ -106,38 +109,45 @@ inline const char* loss_aggregation_name(LossAggregation a) {
     return "unknown";
 }
 
-// The numbers a backend's fused GRPO loss needs (validated by grpo_loss before the call).
+/// The numbers a backend's fused GRPO loss needs (validated by grpo_loss before the call).
 template <class T>
 struct GrpoTokenLossParams {
+    /// The clip range: ρ is clipped to [1 − eps_low, 1 + eps_high].
+    ///@{
     T eps_low, eps_high;
-    T dual_clip_c;  // 0: off
-    T beta;         // KL weight; ref_logp may be null when 0
-    T entropy_coef;
-    KlEstimator kl;
-    LossAggregation aggregation;
-    ImportanceSamplingLevel level;
-    std::int64_t max_completion_length;  // dr_grpo's constant
+    ///@}
+    T dual_clip_c;  ///< 0: off
+    T beta;         ///< KL weight; ref_logp may be null when 0
+    T entropy_coef;  ///< weight of the entropy bonus (verl entropy_coeff); 0: off
+    KlEstimator kl;  ///< the per-token KL estimator
+    LossAggregation aggregation;  ///< how token terms are summed and normalised
+    ImportanceSamplingLevel level;  ///< token or sequence importance ratios
+    std::int64_t max_completion_length;  ///< dr_grpo's constant
 };
 
-// Sums over the masked tokens that the metrics are made of (each counted with weight m).
+/// Sums over the masked tokens that the metrics are made of (each counted with weight m).
 struct GrpoLossSums {
-    double tokens = 0;        // Σ m
-    double clipped_low = 0;   // Σ m·[ρ < 1 − ε_low and A < 0]
-    double clipped_high = 0;  // Σ m·[ρ > 1 + ε_high and A > 0]
-    double clipped_dual = 0;  // Σ m·[ρ > c and A < 0]
-    double kl = 0;            // Σ m·KL (0 when there is no reference)
-    double ratio = 0;         // Σ m·ρ
-    double entropy = 0;       // Σ m·H (0 without an entropy input)
+    double tokens = 0;        ///< Σ m
+    double clipped_low = 0;   ///< Σ m·[ρ < 1 − ε_low and A < 0]
+    double clipped_high = 0;  ///< Σ m·[ρ > 1 + ε_high and A > 0]
+    double clipped_dual = 0;  ///< Σ m·[ρ > c and A < 0]
+    double kl = 0;            ///< Σ m·KL (0 when there is no reference)
+    double ratio = 0;         ///< Σ m·ρ
+    double entropy = 0;       ///< Σ m·H (0 without an entropy input)
 };
 
-// One token's surrogate loss term and d(term)/dρ, with its clip flags.
+/// One token's surrogate loss term and d(term)/dρ, with its clip flags.
 template <class T>
 struct SurrogateToken {
-    T loss;
-    T dloss_dratio;
+    T loss;  ///< the token's surrogate term
+    T dloss_dratio;  ///< d(term)/dρ
+    /// The clip flags: low (ρ < 1 − ε_low, A < 0), high (ρ > 1 + ε_high, A > 0), dual (ρ > c, A < 0).
+    ///@{
     bool low, high, dual;
+    ///@}
 };
 
+/// One token's clipped surrogate loss term (with the dual clip when c > 0), its d/dρ and clip flags.
 template <class T>
 GRPO_HOST_DEVICE SurrogateToken<T> clipped_surrogate(T ratio, T adv, T eps_low, T eps_high, T dual_clip_c) {
     SurrogateToken<T> s{};

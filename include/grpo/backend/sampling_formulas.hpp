@@ -42,21 +42,25 @@
 
 namespace grpo {
 
-// The smallest temperature above 0 (greedy). Sampling and training divide the logits by T; at
-// T = 1e-300 a float logit of 1 becomes inf and softmax gives NaN, and 1/T itself overflows a
-// double below about 5.6e-309. Refused, never clamped; 1e-6 keeps logits / T finite for any
-// logit a model produces (|logit| up to 1e32 in float).
+/// The smallest temperature above 0 (greedy). Sampling and training divide the logits by T; at
+/// T = 1e-300 a float logit of 1 becomes inf and softmax gives NaN, and 1/T itself overflows a
+/// double below about 5.6e-309. Refused, never clamped; 1e-6 keeps logits / T finite for any
+/// logit a model produces (|logit| up to 1e32 in float).
 constexpr double kMinTemperature = 1e-6;
 
+/// How completions are sampled: temperature, top-k/top-p filters, length, group size, seed.
 struct SamplingConfig {
-    double temperature = 1.0;  // 0 = greedy
-    int top_k = 0;             // 0 = off
-    double top_p = 1.0;        // 1 = off
-    int max_new_tokens = 32;
-    int group_size = 8;        // G completions per prompt
-    std::uint64_t seed = 0;
+    double temperature = 1.0;  ///< 0 = greedy
+    int top_k = 0;             ///< 0 = off
+    double top_p = 1.0;        ///< 1 = off
+    int max_new_tokens = 32;  ///< tokens sampled at most per completion
+    int group_size = 8;        ///< G completions per prompt
+    std::uint64_t seed = 0;  ///< completion j of prompt i draws from Rng(seed, i · G + j)
+    /// The tokenizer's eos_id(): a row stops when it samples it. No default, since no id means
+    /// "end" in every vocabulary: sample_groups refuses -1; a trainer sets it from its tokenizer.
+    std::int32_t eos_id = -1;
 
-    // Throws naming the first offending field.
+    /// Throws naming the first offending field.
     void validate() const {
         require(std::isfinite(temperature) && (temperature == 0.0 || temperature >= kMinTemperature),
                 "SamplingConfig: temperature = ", temperature, ", expected 0 (greedy) or a finite value >= ",
@@ -67,25 +71,26 @@ struct SamplingConfig {
         require(group_size >= 1, "SamplingConfig: group_size = ", group_size, ", expected >= 1");
     }
 
-    // Whether sample_token needs its scratch buffer.
+    /// Whether sample_token needs its scratch buffer.
     GRPO_HOST_DEVICE bool filters() const { return temperature > 0.0 && (top_k > 0 || top_p < 1.0); }
 };
 
+/// One sampled token with its log-probs.
 struct SampledToken {
-    std::int32_t token = 0;
-    double logprob = 0.0;           // log softmax(logits / T) at token (T = 0: log softmax(logits))
-    double sampling_logprob = 0.0;  // under the filtered, renormalised distribution sampled
+    std::int32_t token = 0;  ///< the token id
+    double logprob = 0.0;           ///< log softmax(logits / T) at token (T = 0: log softmax(logits))
+    double sampling_logprob = 0.0;  ///< under the filtered, renormalised distribution sampled
 };
 
 namespace sampling_detail {
 
-// a comes before b: larger logit, or equal logits and the lower id.
+/// a comes before b: larger logit, or equal logits and the lower id.
 template <class T>
 GRPO_HOST_DEVICE inline bool before(const T* logits, std::int32_t a, std::int32_t b) {
     return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
 }
 
-// Restores the heap below position i of heap[0, n) (the root is the first token in order).
+/// Restores the heap below position i of heap[0, n) (the root is the first token in order).
 template <class T>
 GRPO_HOST_DEVICE inline void sift_down(const T* logits, std::int32_t* heap, std::int64_t n, std::int64_t i) {
     for (;;) {
@@ -103,8 +108,8 @@ GRPO_HOST_DEVICE inline void sift_down(const T* logits, std::int32_t* heap, std:
 
 }  // namespace sampling_detail
 
-// One token from one row of V logits with the uniform draw u in [0, 1). scratch: V ints when
-// config.filters(), else unused (may be null). Logits must be finite.
+/// One token from one row of V logits with the uniform draw u in [0, 1). scratch: V ints when
+/// config.filters(), else unused (may be null). Logits must be finite.
 template <class T>
 GRPO_HOST_DEVICE SampledToken sample_token(const T* logits, std::int64_t V, const SamplingConfig& config, double u,
                                            std::int32_t* scratch) {
@@ -116,7 +121,7 @@ GRPO_HOST_DEVICE SampledToken sample_token(const T* logits, std::int64_t V, cons
     const double max_logit = static_cast<double>(logits[best]);
     const bool greedy = config.temperature == 0.0;
     const double inv_t = greedy ? 1.0 : 1.0 / config.temperature;
-    double total = 0.0;  // Σ exp(z_i)
+    double total = 0.0;  ///< Σ exp(z_i)
     for (std::int64_t i = 0; i < V; ++i) total += std::exp((static_cast<double>(logits[i]) - max_logit) * inv_t);
     const double log_total = std::log(total);
     const auto z = [&](std::int32_t i) { return (static_cast<double>(logits[i]) - max_logit) * inv_t; };
@@ -128,10 +133,10 @@ GRPO_HOST_DEVICE SampledToken sample_token(const T* logits, std::int64_t V, cons
         return out;
     }
 
-    // The kept set: every id that is not after `last` in the order (all ids when not filtering).
+    /// The kept set: every id that is not after `last` in the order (all ids when not filtering).
     std::int32_t last = -1;
     if (config.filters()) {
-        // Max-heap in scratch[0, n); popping moves the next token in order to scratch[n - 1].
+        /// Max-heap in scratch[0, n); popping moves the next token in order to scratch[n - 1].
         std::int64_t n = V;
         for (std::int32_t i = 0; i < V; ++i) scratch[i] = i;
         for (std::int64_t i = V / 2 - 1; i >= 0; --i) sampling_detail::sift_down(logits, scratch, n, i);
@@ -144,12 +149,12 @@ GRPO_HOST_DEVICE SampledToken sample_token(const T* logits, std::int64_t V, cons
             return top;
         };
         const std::int64_t k = config.top_k > 0 && config.top_k < V ? config.top_k : V;
-        double mass = total;  // the mass top-p renormalises over
+        double mass = total;  ///< the mass top-p renormalises over
         if (k < V) {
             mass = 0.0;
             for (std::int64_t j = 0; j < k; ++j) mass += std::exp(z(pop()));
         }
-        // Popped tokens sit at scratch[V - 1], scratch[V - 2], ... in order.
+        /// Popped tokens sit at scratch[V - 1], scratch[V - 2], ... in order.
         std::int64_t kept = k;
         if (config.top_p < 1.0) {
             const double target = config.top_p * mass;
@@ -165,7 +170,7 @@ GRPO_HOST_DEVICE SampledToken sample_token(const T* logits, std::int64_t V, cons
         if (kept < V) last = scratch[V - kept];  // the kept-th popped token
     }
 
-    double kept_mass = 0.0;  // in id order, the order the pick walks
+    double kept_mass = 0.0;  ///< in id order, the order the pick walks
     for (std::int32_t i = 0; i < V; ++i)
         if (last < 0 || !before(logits, last, i)) kept_mass += std::exp(z(i));
     const double target = u * kept_mass;

@@ -13,7 +13,7 @@ struct Error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Concatenates any streamable values into one string: str("G = ", 3, ", got ", 7).
+/// Concatenates any streamable values into one string: str("G = ", 3, ", got ", 7).
 template <class... Parts>
 std::string str(const Parts&... parts) {
     std::ostringstream out;
@@ -21,8 +21,8 @@ std::string str(const Parts&... parts) {
     return out.str();
 }
 
-// Throws grpo::Error with the concatenated message when `ok` is false. The message parts are
-// only formatted on failure, so a check costs one branch on the happy path.
+/// Throws grpo::Error with the concatenated message when `ok` is false. The message parts are
+/// only formatted on failure, so a check costs one branch on the happy path.
 template <class... Parts>
 void require(bool ok, const Parts&... parts) {
     if (!ok) throw Error(str(parts...));

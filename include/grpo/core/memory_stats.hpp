@@ -7,9 +7,10 @@
 
 namespace grpo {
 
+/// What a backend's allocator reports: tensor storage allocated now and its peak.
 struct MemoryStats {
-    std::size_t in_use_bytes = 0;  // tensor storage allocated now
-    std::size_t peak_bytes = 0;    // the most allocated at once since the last reset
+    std::size_t in_use_bytes = 0;  ///< tensor storage allocated now
+    std::size_t peak_bytes = 0;    ///< the most allocated at once since the last reset
 };
 
 }  // namespace grpo

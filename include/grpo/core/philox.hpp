@@ -10,23 +10,26 @@
 
 namespace grpo {
 
-// Plain structs rather than std::array, whose operator[] is host-only under nvcc.
+/// Philox's 128-bit counter, four 32-bit words. Plain structs rather than std::array, whose
+/// operator[] is host-only under nvcc.
 struct PhiloxCounter {
-    std::uint32_t word[4];
-    GRPO_HOST_DEVICE std::uint32_t& operator[](int i) { return word[i]; }
-    GRPO_HOST_DEVICE std::uint32_t operator[](int i) const { return word[i]; }
+    std::uint32_t word[4];  ///< the words
+    GRPO_HOST_DEVICE std::uint32_t& operator[](int i) { return word[i]; }  ///< word i
+    GRPO_HOST_DEVICE std::uint32_t operator[](int i) const { return word[i]; }  ///< word i
+    /// Equal in all four words.
     friend bool operator==(const PhiloxCounter& a, const PhiloxCounter& b) {
         return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
     }
 };
+/// Philox's 64-bit key, two 32-bit words.
 struct PhiloxKey {
-    std::uint32_t word[2];
-    GRPO_HOST_DEVICE std::uint32_t& operator[](int i) { return word[i]; }
-    GRPO_HOST_DEVICE std::uint32_t operator[](int i) const { return word[i]; }
+    std::uint32_t word[2];  ///< the words
+    GRPO_HOST_DEVICE std::uint32_t& operator[](int i) { return word[i]; }  ///< word i
+    GRPO_HOST_DEVICE std::uint32_t operator[](int i) const { return word[i]; }  ///< word i
 };
 
 namespace philox_detail {
-// The round multipliers and Weyl key increments of Philox-4x32 (Salmon et al., Table 2).
+/// The round multipliers and Weyl key increments of Philox-4x32 (Salmon et al., Table 2).
 constexpr std::uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
 constexpr std::uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
 
@@ -38,7 +41,7 @@ GRPO_HOST_DEVICE inline void mulhilo(std::uint32_t a, std::uint32_t b, std::uint
 }
 }  // namespace philox_detail
 
-// Ten rounds of Philox-4x32 on one 128-bit counter block.
+/// Ten rounds of Philox-4x32 on one 128-bit counter block.
 GRPO_HOST_DEVICE inline PhiloxCounter philox4x32_10(PhiloxCounter ctr, PhiloxKey key) {
     using namespace philox_detail;
     for (int round = 0; round < 10; ++round) {

@@ -14,10 +14,13 @@
 
 namespace grpo {
 
+/// An exact fraction of 64-bit integers, in lowest terms; overflowing arithmetic throws.
 class Rational {
 public:
+    /// The integer `integer` (implicit: 3 is a Rational).
     Rational(std::int64_t integer = 0) : num_(integer), den_(1) {}  // NOLINT: 3 is a Rational
 
+    /// num/den reduced to lowest terms with den > 0; throws when den is 0.
     Rational(std::int64_t num, std::int64_t den) {
         require(den != 0, "Rational: denominator is zero (numerator ", num, ")");
         require(num != INT64_MIN && den != INT64_MIN, "Rational: ", num, "/", den,
@@ -28,33 +31,38 @@ public:
         den_ = den / g;
     }
 
-    std::int64_t num() const { return num_; }
-    std::int64_t den() const { return den_; }  // always > 0; the fraction is in lowest terms
-    bool is_integer() const { return den_ == 1; }
-    double to_double() const { return static_cast<double>(num_) / static_cast<double>(den_); }
+    std::int64_t num() const { return num_; }  ///< numerator, with the sign
+    std::int64_t den() const { return den_; }  ///< denominator: always > 0; the fraction is in lowest terms
+    bool is_integer() const { return den_ == 1; }  ///< den() == 1
+    double to_double() const { return static_cast<double>(num_) / static_cast<double>(den_); }  ///< the nearest double (for display)
 
+    /// Exact sum; throws on overflow.
     friend Rational operator+(Rational a, Rational b) {
         return {add(mul(a.num_, b.den_), mul(b.num_, a.den_)), mul(a.den_, b.den_)};
     }
+    /// Exact difference; throws on overflow.
     friend Rational operator-(Rational a, Rational b) { return a + Rational(-b.num_, b.den_); }
+    /// Exact product; throws on overflow.
     friend Rational operator*(Rational a, Rational b) {
         return {mul(a.num_, b.num_), mul(a.den_, b.den_)};
     }
+    /// Exact quotient; throws on division by zero or overflow.
     friend Rational operator/(Rational a, Rational b) {
         require(b.num_ != 0, "Rational: division of ", a, " by zero");
         return {mul(a.num_, b.den_), mul(a.den_, b.num_)};
     }
-    friend bool operator==(Rational a, Rational b) { return a.num_ == b.num_ && a.den_ == b.den_; }
-    friend bool operator!=(Rational a, Rational b) { return !(a == b); }
+    friend bool operator==(Rational a, Rational b) { return a.num_ == b.num_ && a.den_ == b.den_; }  ///< same value (both in lowest terms)
+    friend bool operator!=(Rational a, Rational b) { return !(a == b); }  ///< different value
+    /// Exact comparison (128-bit cross products).
     friend bool operator<(Rational a, Rational b) {
         return static_cast<__int128>(a.num_) * b.den_ < static_cast<__int128>(b.num_) * a.den_;
     }
 
-    // "3", "-7/2"; integers print without a denominator.
+    /// "3", "-7/2"; integers print without a denominator.
     std::string to_string() const {
         return den_ == 1 ? std::to_string(num_) : std::to_string(num_) + "/" + std::to_string(den_);
     }
-    friend std::ostream& operator<<(std::ostream& out, Rational r) { return out << r.to_string(); }
+    friend std::ostream& operator<<(std::ostream& out, Rational r) { return out << r.to_string(); }  ///< writes to_string()
 
 private:
     static std::int64_t mul(std::int64_t a, std::int64_t b) {
@@ -74,7 +82,7 @@ private:
 };
 
 namespace rational_detail {
-// Reads unsigned decimal digits into `value`; false if there are none or they overflow.
+/// Reads unsigned decimal digits into `value`; false if there are none or they overflow.
 inline bool read_digits(std::string_view s, std::size_t& pos, std::int64_t& value, int& count) {
     value = 0;
     count = 0;
@@ -89,10 +97,10 @@ inline bool read_digits(std::string_view s, std::size_t& pos, std::int64_t& valu
 }
 }  // namespace rational_detail
 
-// Parses a whole string as a number: an optional sign, then an integer ("-3"), a decimal
-// ("3.50", ".5", "2."), or a fraction of integers ("7/2", "-7/2"). Nothing else may surround
-// it (trim first). Returns std::nullopt for anything else, including numbers too large for
-// 64 bits; it never throws.
+/// Parses a whole string as a number: an optional sign, then an integer ("-3"), a decimal
+/// ("3.50", ".5", "2."), or a fraction of integers ("7/2", "-7/2"). Nothing else may surround
+/// it (trim first). Returns std::nullopt for anything else, including numbers too large for
+/// 64 bits; it never throws.
 inline std::optional<Rational> parse_rational(std::string_view s) {
     using rational_detail::read_digits;
     std::size_t pos = 0;

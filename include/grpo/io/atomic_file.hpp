@@ -23,7 +23,7 @@
 
 namespace grpo {
 
-// Makes the entries of a folder (files created, renamed or removed in it) durable.
+/// Makes the entries of a folder (files created, renamed or removed in it) durable.
 inline void fsync_directory(const std::string& dir) {
     const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
     require(fd >= 0, "fsync_directory: cannot open '", dir, "': ", std::strerror(errno));
@@ -38,14 +38,14 @@ inline std::string parent_of(const std::string& path) {
     const std::string parent = std::filesystem::path(path).parent_path().string();
     return parent.empty() ? "." : parent;
 }
-// True when no process has this id (kill(pid, 0) fails with ESRCH).
+/// True when no process has this id (kill(pid, 0) fails with ESRCH).
 inline bool process_is_gone(const std::string& pid_text) {
     if (pid_text.empty() || pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos)
         return false;  // not a temporary this library wrote
     const long pid = std::stol(pid_text);
     return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
-// Removes "<path>.tmp.<pid>" files left by killed writers.
+/// Removes "<path>.tmp.<pid>" files left by killed writers.
 inline void remove_stale_temporaries(const std::string& path) {
     const std::filesystem::path target(path);
     const std::string prefix = target.filename().string() + ".tmp.";
@@ -58,6 +58,7 @@ inline void remove_stale_temporaries(const std::string& path) {
 }
 }  // namespace atomic_file_detail
 
+/// Writes `bytes` to `path` so that a crash leaves the old file or the new one, never half of one.
 inline void write_file_atomically(const std::string& path, std::string_view bytes) {
     atomic_file_detail::remove_stale_temporaries(path);
     const std::string temporary = path + ".tmp." + std::to_string(::getpid());
@@ -82,7 +83,7 @@ inline void write_file_atomically(const std::string& path, std::string_view byte
     fsync_directory(atomic_file_detail::parent_of(path));
 }
 
-// The whole file as bytes; a missing or unreadable file is an error naming the path.
+/// The whole file as bytes; a missing or unreadable file is an error naming the path.
 inline std::string read_file(const std::string& path) {
     std::FILE* file = std::fopen(path.c_str(), "rb");
     require(file != nullptr, "read_file: cannot open '", path, "': ", std::strerror(errno));

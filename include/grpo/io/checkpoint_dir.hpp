@@ -39,7 +39,7 @@ inline std::string step_name(std::int64_t step) {
     return name;
 }
 
-// A step folder's name, read back: "step-00000012" is step 12, copy 0; "step-00000012.3" copy 3.
+/// A step folder's name, read back: "step-00000012" is step 12, copy 0; "step-00000012.3" copy 3.
 struct StepFolder {
     long long step = 0, copy = 0;
     std::string name;
@@ -48,7 +48,7 @@ struct StepFolder {
     }
 };
 
-// The step folder a name is, or nothing for any other name (LATEST, .tmp-*, a user's file).
+/// The step folder a name is, or nothing for any other name (LATEST, .tmp-*, a user's file).
 inline std::optional<StepFolder> parse_step_folder(const std::string& name) {
     if (name.rfind("step-", 0) != 0) return std::nullopt;
     const std::size_t dot = name.find('.');
@@ -75,7 +75,7 @@ inline std::vector<std::string> entries(const std::string& dir) {
     return names;
 }
 
-// The step folders of `dir`, oldest first.
+/// The step folders of `dir`, oldest first.
 inline std::vector<StepFolder> step_folders(const std::string& dir) {
     std::vector<StepFolder> folders;
     for (const std::string& entry : entries(dir))
@@ -84,7 +84,7 @@ inline std::vector<StepFolder> step_folders(const std::string& dir) {
     return folders;
 }
 
-// Every regular file of a folder, then the folder: all on disk before the rename.
+/// Every regular file of a folder, then the folder: all on disk before the rename.
 inline void fsync_tree(const std::string& folder) {
     for (const std::string& name : entries(folder)) {
         const std::string path = folder + "/" + name;
@@ -98,7 +98,7 @@ inline void fsync_tree(const std::string& folder) {
 }
 }  // namespace checkpoint_dir_detail
 
-// The name LATEST holds, checked; "" when `dir` has no LATEST (nothing saved yet).
+/// The name LATEST holds, checked; "" when `dir` has no LATEST (nothing saved yet).
 inline std::string read_latest(const std::string& dir) {
     namespace d = checkpoint_dir_detail;
     std::error_code ec;
@@ -110,7 +110,7 @@ inline std::string read_latest(const std::string& dir) {
     return name;
 }
 
-// The folder of the state saved last: dir/<LATEST>. An error when there is none.
+/// The folder of the state saved last: `dir/<LATEST>`. An error when there is none.
 inline std::string latest_step_folder(const std::string& dir) {
     const std::string name = read_latest(dir);
     require(!name.empty(), "checkpoint folder '", dir, "' has no LATEST file (nothing was saved there)");
@@ -121,7 +121,7 @@ inline std::string latest_step_folder(const std::string& dir) {
     return folder;
 }
 
-// Steps 1–2: removes what killed saves left, and makes the temporary folder the caller fills.
+/// Steps 1–2: removes what killed saves left, and makes the temporary folder the caller fills.
 inline std::string begin_step_folder(const std::string& dir, std::int64_t step) {
     namespace d = checkpoint_dir_detail;
     require(step >= 0 && step <= 999'999'999, "begin_step_folder: step ", step, ", expected 0 to 999999999");
@@ -139,13 +139,13 @@ inline std::string begin_step_folder(const std::string& dir, std::int64_t step) 
     return temporary;
 }
 
-// Steps 3–5. Returns the step folder's path.
+/// Steps 3–5. Returns the step folder's path.
 inline std::string commit_step_folder(const std::string& dir, const std::string& temporary, std::int64_t step,
                                       int keep_last = 2) {
     namespace d = checkpoint_dir_detail;
     require(keep_last >= 1, "commit_step_folder: keep_last ", keep_last, ", expected >= 1");
     d::fsync_tree(temporary);
-    // A step saved again gets the next copy number, so (step, copy) orders the folders by age.
+    /// A step saved again gets the next copy number, so (step, copy) orders the folders by age.
     std::string name = d::step_name(step);
     long long last_copy = -1;
     for (const d::StepFolder& folder : d::step_folders(dir))
@@ -157,7 +157,7 @@ inline std::string commit_step_folder(const std::string& dir, const std::string&
     fsync_directory(dir);
     write_file_atomically(dir + "/LATEST", name + "\n");  // the commit point
 
-    // Prune: the newest keep_last step folders stay, and the one LATEST names.
+    /// Prune: the newest keep_last step folders stay, and the one LATEST names.
     const auto folders = d::step_folders(dir);
     const std::size_t keep = static_cast<std::size_t>(keep_last);
     for (std::size_t i = 0; i + keep < folders.size(); ++i) {

@@ -25,6 +25,7 @@
 
 namespace grpo {
 
+/// `text` parsed as JSON; an error names `where`.
 inline nlohmann::json parse_json(std::string_view text, const std::string& where) {
     try {
         return nlohmann::json::parse(text.begin(), text.end());
@@ -46,7 +47,7 @@ void read_field(const nlohmann::json& j, const char* key, T* out, const std::str
         require(v.is_boolean(), where, ": field '", key, "' = ", v.dump(), ", expected true or false");
         *out = v.get<bool>();
     } else if constexpr (std::is_integral_v<T>) {
-        // nlohmann stores an integer as int64 or uint64; check the range before narrowing.
+        /// nlohmann stores an integer as int64 or uint64; check the range before narrowing.
         bool fits = false;
         if (v.is_number_unsigned())
             fits = v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
@@ -64,7 +65,7 @@ void read_field(const nlohmann::json& j, const char* key, T* out, const std::str
     }
 }
 
-// A whole string as a number: "12" is 12; "", "12x", "1e999" and out-of-range values are errors.
+/// A whole string as a number: "12" is 12; "", "12x", "1e999" and out-of-range values are errors.
 inline std::int64_t parse_int64(const std::string& text, const std::string& where) {
     std::int64_t value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -72,6 +73,7 @@ inline std::int64_t parse_int64(const std::string& text, const std::string& wher
             "', expected a 64-bit integer");
     return value;
 }
+/// A whole string as a finite double: "", "1.5x" and "1e999" are errors naming `where`.
 inline double parse_double(const std::string& text, const std::string& where) {
     char* end = nullptr;
     errno = 0;
@@ -100,7 +102,7 @@ inline void differences(const nlohmann::json& saved, const nlohmann::json& curre
 }
 }  // namespace json_fields_detail
 
-// The fields whose values differ, as "a.b 1 saved, 2 here; ..."; empty when the configs agree.
+/// The fields whose values differ, as "a.b 1 saved, 2 here; ..."; empty when the configs agree.
 inline std::string config_differences(const nlohmann::json& saved, const nlohmann::json& current) {
     std::string out;
     json_fields_detail::differences(saved, current, "", &out);

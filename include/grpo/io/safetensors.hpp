@@ -42,25 +42,30 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 
 namespace grpo {
 
+/// The element types a safetensors file may hold here.
 enum class Dtype { f64, f32, bf16, f16, i64, i32, u8 };
 
+/// A dtype's name in the safetensors header and its size.
 struct DtypeInfo {
-    Dtype dtype;
-    const char* name;  // as written in the header
-    std::size_t bytes;
+    Dtype dtype;  ///< the dtype
+    const char* name;  ///< as written in the header
+    std::size_t bytes;  ///< bytes per element
 };
 
+/// Every Dtype's header name and size.
 inline constexpr DtypeInfo kDtypes[] = {
     {Dtype::f64, "F64", 8}, {Dtype::f32, "F32", 4}, {Dtype::bf16, "BF16", 2}, {Dtype::f16, "F16", 2},
     {Dtype::i64, "I64", 8}, {Dtype::i32, "I32", 4}, {Dtype::u8, "U8", 1},
 };
 
+/// The name and size of `dtype`.
 inline const DtypeInfo& dtype_info(Dtype dtype) {
     for (const DtypeInfo& info : kDtypes)
         if (info.dtype == dtype) return info;
     throw Error("dtype_info: unknown dtype");
 }
 
+/// The Dtype of C++ type T (double, float, int64, int32, uint8).
 template <class T>
 constexpr Dtype dtype_of() {
     if constexpr (std::is_same_v<T, double>) return Dtype::f64;
@@ -73,18 +78,21 @@ constexpr Dtype dtype_of() {
     }
 }
 
+/// One tensor of a safetensors file: name, dtype, shape and raw bytes.
 struct NamedTensor {
-    std::string name;
-    Dtype dtype = Dtype::f32;
-    std::vector<std::int64_t> shape;
-    std::string bytes;  // row-major, little-endian
+    std::string name;  ///< the tensor's key in the header
+    Dtype dtype = Dtype::f32;  ///< element type
+    std::vector<std::int64_t> shape;  ///< dimensions, row-major
+    std::string bytes;  ///< row-major, little-endian
 
+    /// Product of the dimensions.
     std::int64_t numel() const {
         std::int64_t n = 1;
         for (std::int64_t d : shape) n *= d;
         return n;
     }
 
+    /// A tensor of T's dtype holding `values`; throws unless the shape holds that many.
     template <class T>
     static NamedTensor from_values(std::string name, std::vector<std::int64_t> shape,
                                    const std::vector<T>& values) {
@@ -95,6 +103,7 @@ struct NamedTensor {
         return t;
     }
 
+    /// The bytes as values of T; throws unless T is the stored dtype.
     template <class T>
     std::vector<T> values() const {
         require(dtype == dtype_of<T>(), "NamedTensor '", name, "' holds ", dtype_info(dtype).name,
@@ -105,16 +114,18 @@ struct NamedTensor {
     }
 };
 
+/// The contents of a safetensors file: its tensors and its `__metadata__` strings.
 struct Safetensors {
-    std::vector<NamedTensor> tensors;  // in the order of their data
-    std::map<std::string, std::string> metadata;
+    std::vector<NamedTensor> tensors;  ///< in the order of their data
+    std::map<std::string, std::string> metadata;  ///< the header's `__metadata__`
 
-    // The tensor of that name, or nullptr: for callers whose error names their file.
+    /// The tensor of that name, or nullptr: for callers whose error names their file.
     const NamedTensor* find(const std::string& name) const {
         for (const NamedTensor& t : tensors)
             if (t.name == name) return &t;
         return nullptr;
     }
+    /// The tensor of that name; throws when there is none.
     const NamedTensor& at(const std::string& name) const {
         const NamedTensor* t = find(name);
         require(t != nullptr, "safetensors: no tensor named '", name, "'");
@@ -122,9 +133,9 @@ struct Safetensors {
     }
 };
 
-constexpr std::uint64_t kMaxSafetensorsHeader = 100'000'000;
+constexpr std::uint64_t kMaxSafetensorsHeader = 100'000'000;  ///< the largest header read, in bytes (the reference implementation's limit)
 
-// The bytes of a safetensors file holding `tensors` (in this order) and `metadata`.
+/// The bytes of a safetensors file holding `tensors` (in this order) and `metadata`.
 inline std::string safetensors_bytes(const std::vector<NamedTensor>& tensors,
                                      const std::map<std::string, std::string>& metadata = {}) {
     nlohmann::json header = nlohmann::json::object();
@@ -157,6 +168,7 @@ inline std::string safetensors_bytes(const std::vector<NamedTensor>& tensors,
     return file;
 }
 
+/// Writes `tensors` and `metadata` to `path` as a safetensors file, atomically.
 inline void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                              const std::map<std::string, std::string>& metadata = {}) {
     write_file_atomically(path, safetensors_bytes(tensors, metadata));
@@ -164,23 +176,23 @@ inline void save_safetensors(const std::string& path, const std::vector<NamedTen
 
 namespace safetensors_detail {
 
-// Dtypes the format defines (safetensors 0.8) that grpo does not read; named in the error.
+/// Dtypes the format defines (safetensors 0.8) that grpo does not read; named in the error.
 inline constexpr const char* kForeignDtypes[] = {"BOOL", "I8", "I16", "U16", "U32", "U64",
                                                  "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4",
                                                  "F6_E2M3", "F6_E3M2"};
 
-// serde_json, which Python's safetensors parses with, refuses JSON nested deeper than this
-// (the top-level object is level 1; measured with safetensors 0.8).
+/// serde_json, which Python's safetensors parses with, refuses JSON nested deeper than this
+/// (the top-level object is level 1; measured with safetensors 0.8).
 constexpr int kMaxJsonDepth = 127;
 
-// A JSON value for an error message, cut short if long.
+/// A JSON value for an error message, cut short if long.
 inline std::string shown(const nlohmann::json& value) {
     std::string text = value.dump();
     if (text.size() > 60) text = text.substr(0, 57) + "...";
     return text;
 }
 
-// Throws grpo::Error "safetensors: 'PATH': PARTS...".
+/// Throws grpo::Error "safetensors: 'PATH': PARTS...".
 template <class... Parts>
 [[noreturn]] void fail(const std::string& path, const Parts&... parts) {
     throw Error(str("safetensors: '", path, "': ", parts...));
@@ -200,8 +212,8 @@ inline Dtype parse_dtype(const nlohmann::json& value, const std::string& path,
     fail(path, "tensor '", tensor, "' has unsupported dtype '", name, "'");
 }
 
-// A JSON integer without a minus sign that fits 64 bits: nlohmann parses exactly those as
-// number_unsigned ("-0", "2.0", "2e0" and true are not), and so does serde's usize.
+/// A JSON integer without a minus sign that fits 64 bits: nlohmann parses exactly those as
+/// number_unsigned ("-0", "2.0", "2e0" and true are not), and so does serde's usize.
 inline std::uint64_t parse_count(const nlohmann::json& value, const std::string& path,
                                  const std::string& tensor, const char* field, std::size_t i) {
     if (!value.is_number_unsigned())
@@ -210,9 +222,9 @@ inline std::uint64_t parse_count(const nlohmann::json& value, const std::string&
     return value.get<std::uint64_t>();
 }
 
-// The number of bytes that `shape` of `dtype` needs. Like the reference implementation, the
-// product is formed left to right and an overflow at any step (of the bit count too) is an error;
-// grpo keeps shapes as int64, so the bound on the running product is 2^63 - 1, not 2^64 - 1.
+/// The number of bytes that `shape` of `dtype` needs. Like the reference implementation, the
+/// product is formed left to right and an overflow at any step (of the bit count too) is an error;
+/// grpo keeps shapes as int64, so the bound on the running product is 2^63 - 1, not 2^64 - 1.
 inline std::uint64_t parse_shape(const nlohmann::json& shape, Dtype dtype, const std::string& path,
                                  NamedTensor& t) {
     if (!shape.is_array())
@@ -243,7 +255,7 @@ struct Range {
     std::uint64_t begin = 0, end = 0;
 };
 
-// Checks one header entry against the data section; its bytes are copied after the tiling check.
+/// Checks one header entry against the data section; its bytes are copied after the tiling check.
 inline Range parse_entry(const std::string& name, const nlohmann::json& entry,
                          std::uint64_t data_size, const std::string& path, NamedTensor& t) {
     t.name = name;
@@ -280,17 +292,17 @@ inline std::map<std::string, std::string> parse_metadata(const nlohmann::json& v
     return out;
 }
 
-// Parses the header as the reference implementation does: strict JSON (no BOM, no NUL byte,
-// no comments, nothing after the value), nesting at most kMaxJsonDepth deep, and no key twice in the
-// top-level object or in a tensor's entry. nlohmann would keep the last of two equal keys, so the
-// parser callback, which sees each key as it is read, catches repeats. (Python keeps the last of
-// two equal __metadata__ keys, and so does this.)
+/// Parses the header as the reference implementation does: strict JSON (no BOM, no NUL byte,
+/// no comments, nothing after the value), nesting at most kMaxJsonDepth deep, and no key twice in the
+/// top-level object or in a tensor's entry. nlohmann would keep the last of two equal keys, so the
+/// parser callback, which sees each key as it is read, catches repeats. (Python keeps the last of
+/// two equal __metadata__ keys, and so does this.)
 inline nlohmann::json parse_header(std::string_view text, const std::string& path) {
     if (text.substr(0, 3) == "\xEF\xBB\xBF") fail(path, "header starts with a byte order mark");
     // nlohmann stops at a NUL byte as if the input ended there; JSON allows none, even in strings.
     if (text.find('\0') != std::string_view::npos) fail(path, "header holds a NUL byte");
     std::vector<std::string> top_keys, entry_keys;
-    std::string current;  // the top-level key being read
+    std::string current;  ///< the top-level key being read
     const auto check = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
         using Event = nlohmann::json::parse_event_t;
         if ((event == Event::object_start || event == Event::array_start) && depth + 1 > kMaxJsonDepth)
@@ -320,8 +332,8 @@ inline nlohmann::json parse_header(std::string_view text, const std::string& pat
 
 }  // namespace safetensors_detail
 
-// Reads and checks a whole file. Every problem, whatever the input, is a grpo::Error that names
-// the file, the tensor or field, and what was expected.
+/// Reads and checks a whole file. Every problem, whatever the input, is a grpo::Error that names
+/// the file, the tensor or field, and what was expected.
 inline Safetensors load_safetensors(const std::string& path) {
     using namespace safetensors_detail;
     const std::string file = read_file(path);

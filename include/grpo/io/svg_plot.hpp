@@ -15,16 +15,23 @@
 
 namespace grpo {
 
+/// One labelled line of a plot.
 struct PlotSeries {
-    std::string label;
-    std::vector<double> x, y;  // same length; NaN y values leave a gap in the line
+    std::string label;  ///< the legend's text
+    /// The points: same length; NaN y values leave a gap in the line.
+    ///@{
+    std::vector<double> x, y;
+    ///@}
 };
 
+/// A line chart of one or more series on shared axes, rendered as SVG text.
 class SvgPlot {
 public:
+    /// An empty chart with a title and axis labels.
     SvgPlot(std::string title, std::string x_label, std::string y_label)
         : title_(std::move(title)), x_label_(std::move(x_label)), y_label_(std::move(y_label)) {}
 
+    /// Adds a series; throws when x and y differ in length or an x is not finite.
     void add(PlotSeries series) {
         require(series.x.size() == series.y.size(), "SvgPlot: series '", series.label, "' has ",
                 series.x.size(), " x values and ", series.y.size(), " y values");
@@ -33,6 +40,7 @@ public:
         series_.push_back(std::move(series));
     }
 
+    /// The chart as an SVG document.
     std::string render() const {
         double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
         for (const PlotSeries& s : series_)
@@ -80,7 +88,7 @@ public:
         return svg + "</svg>\n";
     }
 
-    void save(const std::string& path) const { write_file_atomically(path, render()); }
+    void save(const std::string& path) const { write_file_atomically(path, render()); }  ///< writes render() to `path`, atomically
 
 private:
     static constexpr int kWidth = 760, kHeight = 360, kLeft = 60, kTop = 34;
@@ -88,7 +96,7 @@ private:
     static constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                               "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
 
-    // The smallest 1, 2 or 5 times a power of ten that is >= raw.
+    /// The smallest 1, 2 or 5 times a power of ten that is >= raw.
     static double nice_step(double raw) {
         const double power = std::pow(10.0, std::floor(std::log10(raw)));
         for (double m : {1.0, 2.0, 5.0, 10.0})
@@ -114,7 +122,7 @@ private:
         return out;
     }
 
-    // One <polyline> per run of finite points.
+    /// One <polyline> per run of finite points.
     template <class Px, class Py>
     static std::string polylines(const PlotSeries& s, Px px, Py py, const char* color) {
         std::string out, points;

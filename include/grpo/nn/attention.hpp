@@ -20,9 +20,11 @@
 
 namespace grpo {
 
+/// Multi-head causal self-attention with RoPE and an optional KV cache.
 template <class T, class B>
 class CausalSelfAttention {
 public:
+    /// Weights drawn from N(0, init_std²) from `rng`; head_dim must be even (RoPE rotates pairs).
     CausalSelfAttention(int d_model, int n_heads, int head_dim, double rope_theta, Rng& rng,
                         double init_std = 0.02)
         : heads_(n_heads), head_dim_(head_dim), rope_theta_(rope_theta) {
@@ -36,8 +38,8 @@ public:
         wo_ = Var<T, B>::param(Tensor<T, B>::randn({inner, d_model}, rng, init_std));
     }
 
-    // x: (B, T, C) -> (B, T, C). With a cache (inference only, no tape), the new keys and
-    // values are appended to it and the queries see everything cached before them.
+    /// x: (B, T, C) -> (B, T, C). With a cache (inference only, no tape), the new keys and
+    /// values are appended to it and the queries see everything cached before them.
     Var<T, B> forward(Tape* tape, const Var<T, B>& x, KVCache<T, B>* cache = nullptr) const {
         require(!(tape && cache), "CausalSelfAttention: a KV cache is for inference; pass no tape");
         require(x.shape().rank == 3, "CausalSelfAttention: x has shape ", x.shape(), ", expected (B, T, C)");
@@ -52,10 +54,11 @@ public:
             k = Var<T, B>(cache->k);
             v = Var<T, B>(cache->v);
         }
-        const Var<T, B> y = attention(tape, q, k, v);  // (B, T, H, D)
+        const Var<T, B> y = attention(tape, q, k, v);  ///< (B, T, H, D)
         return matmul(tape, reshape(tape, y, {batch, steps, heads_ * head_dim_}), wo_);
     }
 
+    /// The weights under their checkpoint names, each prefixed by `prefix`.
     std::vector<std::pair<std::string, Var<T, B>>> named_params(const std::string& prefix) const {
         return {{prefix + "wq", wq_}, {prefix + "wk", wk_}, {prefix + "wv", wv_}, {prefix + "wo", wo_}};
     }
@@ -63,7 +66,7 @@ public:
 private:
     std::int64_t heads_, head_dim_;
     double rope_theta_;
-    Var<T, B> wq_, wk_, wv_, wo_;  // (C, H·D) ×3, (H·D, C)
+    Var<T, B> wq_, wk_, wv_, wo_;  ///< (C, H·D) ×3, (H·D, C)
 };
 
 }  // namespace grpo

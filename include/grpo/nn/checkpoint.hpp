@@ -22,6 +22,7 @@
 
 namespace grpo {
 
+/// The config as the JSON a checkpoint's "grpo.config" metadata holds.
 inline nlohmann::json config_to_json(const TransformerConfig& c) {
     return {{"vocab_size", c.vocab_size},       {"d_model", c.d_model},
             {"n_layers", c.n_layers},           {"n_heads", c.n_heads},
@@ -34,8 +35,8 @@ inline nlohmann::json config_to_json(const TransformerConfig& c) {
             {"norm_eps", c.norm_eps},           {"tied_head", c.tied_head}};
 }
 
-// The config a checkpoint was written with (training-only fields keep their defaults). Every
-// field must be there with its exact type (io/json_fields.hpp); `where` names the source.
+/// The config a checkpoint was written with (training-only fields keep their defaults). Every
+/// field must be there with its exact type (io/json_fields.hpp); `where` names the source.
 inline TransformerConfig config_from_json(const nlohmann::json& j, const std::string& where = "checkpoint config") {
     TransformerConfig c;
     read_field(j, "vocab_size", &c.vocab_size, where), read_field(j, "d_model", &c.d_model, where);
@@ -54,7 +55,7 @@ inline TransformerConfig config_from_json(const nlohmann::json& j, const std::st
 }
 
 namespace checkpoint_detail {
-// The "grpo.config" metadata of a loaded file, parsed and checked.
+/// The "grpo.config" metadata of a loaded file, parsed and checked.
 inline TransformerConfig stored_config(const Safetensors& file, const std::string& path) {
     const auto it = file.metadata.find("grpo.config");
     require(it != file.metadata.end(), "checkpoint '", path, "' has no grpo.config metadata");
@@ -63,13 +64,13 @@ inline TransformerConfig stored_config(const Safetensors& file, const std::strin
 }
 }  // namespace checkpoint_detail
 
-// The config stored in a checkpoint file, to build the model before loading its weights.
+/// The config stored in a checkpoint file, to build the model before loading its weights.
 inline TransformerConfig read_checkpoint_config(const std::string& path) {
     return checkpoint_detail::stored_config(load_safetensors(path), path);
 }
 
 namespace checkpoint_detail {
-// Parameters, then the MoE biases: every tensor a checkpoint holds, with its name.
+/// Parameters, then the MoE biases: every tensor a checkpoint holds, with its name.
 template <class T, class B>
 std::vector<std::pair<std::string, Tensor<T, B>>> model_state(const Transformer<T, B>& model) {
     std::vector<std::pair<std::string, Tensor<T, B>>> state;
@@ -81,8 +82,8 @@ std::vector<std::pair<std::string, Tensor<T, B>>> model_state(const Transformer<
 }
 }  // namespace checkpoint_detail
 
-// Copies every parameter and balancing bias of `from` into `to` (same config): a frozen
-// reference policy, or a student initialised from its teacher.
+/// Copies every parameter and balancing bias of `from` into `to` (same config): a frozen
+/// reference policy, or a student initialised from its teacher.
 template <class T, class B>
 void copy_model_state(const Transformer<T, B>& from, Transformer<T, B>& to) {
     const std::string differences = config_differences(config_to_json(from.config()), config_to_json(to.config()));
@@ -92,7 +93,7 @@ void copy_model_state(const Transformer<T, B>& from, Transformer<T, B>& to) {
     for (std::size_t i = 0; i < src.size(); ++i) B::copy(src[i].second.data(), dst[i].second.data(), src[i].second.numel());
 }
 
-// An independent model with `model`'s config, weights and balancing biases (a deep copy).
+/// An independent model with `model`'s config, weights and balancing biases (a deep copy).
 template <class T, class B>
 Transformer<T, B> clone_model(const Transformer<T, B>& model) {
     Rng unused(0);  // the initial weights are overwritten
@@ -101,6 +102,7 @@ Transformer<T, B> clone_model(const Transformer<T, B>& model) {
     return copy;
 }
 
+/// Writes `model` (parameters, balancing biases, config and `metadata`) to `path` as safetensors, atomically.
 template <class T, class B>
 void save_checkpoint(const Transformer<T, B>& model, const std::string& path,
                      std::map<std::string, std::string> metadata = {}) {
@@ -116,21 +118,22 @@ void save_checkpoint(const Transformer<T, B>& model, const std::string& path,
     save_safetensors(path, tensors, metadata);
 }
 
+/// What loading a checkpoint may accept beyond the default checks.
 struct CheckpointLoadOptions {
-    bool allow_non_finite = false;  // a NaN or inf weight is refused unless the caller asks for it
+    bool allow_non_finite = false;  ///< a NaN or inf weight is refused unless the caller asks for it
 };
 
-// A checkpoint read and checked against a model, not yet copied into it: loading is "all checks
-// first, then the copy", so a file that fails a check leaves the model as it was.
+/// A checkpoint read and checked against a model, not yet copied into it: loading is "all checks
+/// first, then the copy", so a file that fails a check leaves the model as it was.
 template <class T>
 struct CheckedCheckpoint {
-    std::vector<std::vector<T>> values;  // in checkpoint_detail::model_state order
-    std::map<std::string, std::string> metadata;
+    std::vector<std::vector<T>> values;  ///< in checkpoint_detail::model_state order
+    std::map<std::string, std::string> metadata;  ///< the file's metadata strings
 };
 
-// Reads `path` and checks it against `model`: the config, every tensor present with the model's
-// dtype and shape, no tensor the model lacks, every value finite (unless allowed). Names the
-// first mismatch.
+/// Reads `path` and checks it against `model`: the config, every tensor present with the model's
+/// dtype and shape, no tensor the model lacks, every value finite (unless allowed). Names the
+/// first mismatch.
 template <class T, class B>
 CheckedCheckpoint<T> read_checked_checkpoint(const Transformer<T, B>& model, const std::string& path,
                                              CheckpointLoadOptions options = {}) {
@@ -163,7 +166,7 @@ CheckedCheckpoint<T> read_checked_checkpoint(const Transformer<T, B>& model, con
     return out;
 }
 
-// Copies a checked checkpoint into the model it was checked against.
+/// Copies a checked checkpoint into the model it was checked against.
 template <class T, class B>
 void apply_checkpoint(Transformer<T, B>& model, const CheckedCheckpoint<T>& checked) {
     auto state = checkpoint_detail::model_state(model);
@@ -172,8 +175,8 @@ void apply_checkpoint(Transformer<T, B>& model, const CheckedCheckpoint<T>& chec
     for (std::size_t i = 0; i < state.size(); ++i) state[i].second.copy_from_host(checked.values[i]);
 }
 
-// Loads the weights and biases of `path` into `model`, which must have the same config; a file
-// that fails any check changes nothing. Returns the file's metadata.
+/// Loads the weights and biases of `path` into `model`, which must have the same config; a file
+/// that fails any check changes nothing. Returns the file's metadata.
 template <class T, class B>
 std::map<std::string, std::string> load_checkpoint(Transformer<T, B>& model, const std::string& path,
                                                    CheckpointLoadOptions options = {}) {

@@ -9,29 +9,33 @@
 
 namespace grpo {
 
+/// Every size of the DeepSeek-V3-style model; the defaults are the library's reference config.
 struct TransformerConfig {
-    int vocab_size = 64;
-    int d_model = 128;
-    int n_layers = 4;
-    int n_heads = 4;
-    int head_dim = 32;
-    int n_dense_layers = 1;      // the first blocks use a dense FFN (DeepSeek-V3: 3 of 61)
-    int dense_hidden = 256;      // hidden size of the dense FFN
-    int n_routed_experts = 8;
-    int n_shared_experts = 1;
-    int experts_per_token = 2;   // top-k (DeepSeek-V3's n_activated_experts)
-    int expert_hidden = 128;     // hidden size of each expert (DeepSeek-V3's moe_inter_dim)
-    double route_scale = 1.0;
-    int n_groups = 1, topk_groups = 1;  // group-limited routing; 1, 1 = off
-    double balance_loss_alpha = 0.0;    // sequence-wise balance loss weight (V3: 0.0001)
-    double bias_update_speed = 0.001;   // γ of the aux-loss-free bias update (V3 §2.1.2)
-    int max_seq_len = 64;
-    double rope_theta = 10000.0;
-    double norm_eps = 1e-6;
-    bool tied_head = false;      // the LM head reuses the embedding matrix
-    double init_std = 0.02;      // N(0, 0.02) for every weight matrix, as GPT-2 and nanoGPT
+    int vocab_size = 64;  ///< V: tokens in the vocabulary
+    int d_model = 128;  ///< d: width of the residual stream
+    int n_layers = 4;  ///< transformer blocks
+    int n_heads = 4;  ///< attention heads
+    int head_dim = 32;  ///< size of each head
+    int n_dense_layers = 1;      ///< the first blocks use a dense FFN (DeepSeek-V3: 3 of 61)
+    int dense_hidden = 256;      ///< hidden size of the dense FFN
+    int n_routed_experts = 8;  ///< routed experts per MoE block
+    int n_shared_experts = 1;  ///< shared experts per MoE block, seen by every token
+    int experts_per_token = 2;   ///< top-k (DeepSeek-V3's n_activated_experts)
+    int expert_hidden = 128;     ///< hidden size of each expert (DeepSeek-V3's moe_inter_dim)
+    double route_scale = 1.0;  ///< factor on the routed experts' gate weights (DeepSeek-V3's route_scale)
+    /// group-limited routing; 1, 1 = off
+    ///@{
+    int n_groups = 1, topk_groups = 1;
+    ///@}
+    double balance_loss_alpha = 0.0;    ///< sequence-wise balance loss weight (V3: 0.0001)
+    double bias_update_speed = 0.001;   ///< γ of the aux-loss-free bias update (V3 §2.1.2)
+    int max_seq_len = 64;  ///< the longest sequence (context) the model takes
+    double rope_theta = 10000.0;  ///< RoPE's base θ
+    double norm_eps = 1e-6;  ///< RMSNorm's ε
+    bool tied_head = false;      ///< the LM head reuses the embedding matrix
+    double init_std = 0.02;      ///< N(0, 0.02) for every weight matrix, as GPT-2 and nanoGPT
 
-    // Throws naming the first offending field.
+    /// Throws naming the first offending field.
     void validate() const {
         const auto positive = [](int value, const char* field) {
             require(value > 0, "TransformerConfig: ", field, " = ", value, ", expected > 0");

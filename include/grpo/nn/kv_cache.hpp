@@ -15,23 +15,27 @@
 
 namespace grpo {
 
+/// One layer's keys and values so far, grown along the sequence axis while decoding.
 template <class T, class B>
 struct KVCache {
-    Tensor<T, B> k, v;  // (B, S, H, D) each; undefined until the first append
+    /// (B, S, H, D) each; undefined until the first append
+    ///@{
+    Tensor<T, B> k, v;
+    ///@}
 
-    std::int64_t length() const { return k.defined() ? k.shape().dim[1] : 0; }
+    std::int64_t length() const { return k.defined() ? k.shape().dim[1] : 0; }  ///< S: the tokens cached
 
-    // Appends new keys and values (B, T, H, D) after the cached ones.
+    /// Appends new keys and values (B, T, H, D) after the cached ones.
     void append(const Tensor<T, B>& new_k, const Tensor<T, B>& new_v) {
         k = concat_sequence(k, new_k);
         v = concat_sequence(v, new_v);
     }
 
-    void clear() { k = {}, v = {}; }
+    void clear() { k = {}, v = {}; }  ///< drops every cached token
 
 private:
-    // [old; new] along axis 1 of (B, S, H, D) tensors: per batch row, S·H·D old values then
-    // T·H·D new ones.
+    /// [old; new] along axis 1 of (B, S, H, D) tensors: per batch row, S·H·D old values then
+    /// T·H·D new ones.
     static Tensor<T, B> concat_sequence(const Tensor<T, B>& old, const Tensor<T, B>& add) {
         const Shape& sa = add.shape();
         require(sa.rank == 4, "KVCache: appended keys have shape ", sa, ", expected (B, T, H, D)");

@@ -26,26 +26,32 @@
 
 namespace grpo {
 
+/// One pre-norm transformer block: attention, then a dense or MoE FFN, each with its RMSNorm.
 template <class T, class B>
 struct Block {
-    Var<T, B> attn_norm, ffn_norm;         // (C) RMSNorm weights
-    CausalSelfAttention<T, B> attn;
-    std::optional<FeedForward<T, B>> dense;  // exactly one of dense, moe
-    std::optional<MoE<T, B>> moe;
+    /// (C) RMSNorm weights
+    ///@{
+    Var<T, B> attn_norm, ffn_norm;
+    ///@}
+    CausalSelfAttention<T, B> attn;  ///< the attention layer
+    std::optional<FeedForward<T, B>> dense;  ///< exactly one of dense, moe
+    std::optional<MoE<T, B>> moe;  ///< the MoE FFN (blocks after the dense ones)
 };
 
+/// The DeepSeek-V3-style decoder: embedding, blocks, final RMSNorm and head.
 template <class T, class B>
 class Transformer {
 public:
-    using Caches = std::vector<KVCache<T, B>>;  // one per block
+    using Caches = std::vector<KVCache<T, B>>;  ///< one per block
 
-    // A copy would share the weights (a Var is a handle), so there is none: clone_model
-    // (nn/checkpoint.hpp) makes an independent model; moves hand the weights over.
+    /// A copy would share the weights (a Var is a handle), so there is none: clone_model
+    /// (nn/checkpoint.hpp) makes an independent model; moves hand the weights over.
     Transformer(const Transformer&) = delete;
     Transformer& operator=(const Transformer&) = delete;
-    Transformer(Transformer&&) = default;
-    Transformer& operator=(Transformer&&) = default;
+    Transformer(Transformer&&) = default;  ///< moves the weights over
+    Transformer& operator=(Transformer&&) = default;  ///< moves the weights over
 
+    /// A model of `config` with fresh weights drawn from `rng`.
     Transformer(const TransformerConfig& config, Rng& rng) : cfg_(config) {
         cfg_.validate();
         const std::int64_t C = cfg_.d_model;
@@ -64,14 +70,14 @@ public:
         if (!cfg_.tied_head) head_ = Var<T, B>::param(Tensor<T, B>::randn({C, cfg_.vocab_size}, rng, cfg_.init_std));
     }
 
-    // ids: (B, T) -> logits (B, T, V). With caches (no tape) the ids continue the cached tokens.
+    /// ids: (B, T) -> logits (B, T, V). With caches (no tape) the ids continue the cached tokens.
     Var<T, B> forward(Tape* tape, const Ids<B>& ids, Caches* caches = nullptr) {
         const Var<T, B> out = hidden(tape, ids, caches);
         return cfg_.tied_head ? matmul(tape, out, embed_, false, true) : matmul(tape, out, head_);
     }
 
-    // ids: (B, T) -> the final normalised hidden states (B, T, C), before the head: what a value
-    // head reads (PPO's critic) besides the logits.
+    /// ids: (B, T) -> the final normalised hidden states (B, T, C), before the head: what a value
+    /// head reads (PPO's critic) besides the logits.
     Var<T, B> hidden(Tape* tape, const Ids<B>& ids, Caches* caches = nullptr) {
         require(ids.rank() == 2, "Transformer::forward: ids have shape ", ids.shape(), ", expected (B, T)");
         const std::int64_t batch = ids.shape().dim[0], steps = ids.shape().dim[1];
@@ -82,7 +88,7 @@ public:
         require(start + steps <= cfg_.max_seq_len, "Transformer::forward: positions up to ", start + steps,
                 " exceed max_seq_len = ", cfg_.max_seq_len);
         const T eps = static_cast<T>(cfg_.norm_eps);
-        Var<T, B> x = embedding(tape, ids, embed_);  // (B, T, C)
+        Var<T, B> x = embedding(tape, ids, embed_);  ///< (B, T, C)
         for (std::size_t i = 0; i < blocks_.size(); ++i) {
             Block<T, B>& block = blocks_[i];
             x = add(tape, x, block.attn.forward(tape, rmsnorm(tape, x, block.attn_norm, eps),
@@ -94,12 +100,12 @@ public:
         return rmsnorm(tape, x, final_norm_, eps);
     }
 
-    // Mean next-token cross-entropy; a target of −1 is ignored (padding, prompt tokens).
+    /// Mean next-token cross-entropy; a target of −1 is ignored (padding, prompt tokens).
     Var<T, B> loss(Tape* tape, const Ids<B>& ids, const Ids<B>& targets) {
         return cross_entropy(tape, forward(tape, ids), targets);
     }
 
-    // Σ over MoE blocks of their sequence-wise balance loss for the last forward (0 if α = 0).
+    /// Σ over MoE blocks of their sequence-wise balance loss for the last forward (0 if α = 0).
     Var<T, B> balance_loss(Tape* tape) const {
         Var<T, B> total(Tensor<T, B>::zeros(Shape{}));
         for (const Block<T, B>& block : blocks_)
@@ -107,13 +113,13 @@ public:
         return total;
     }
 
-    // Aux-loss-free balancing after an optimizer step: every MoE block nudges its bias.
+    /// Aux-loss-free balancing after an optimizer step: every MoE block nudges its bias.
     void update_balance_biases() {
         for (Block<T, B>& block : blocks_)
             if (block.moe) block.moe->update_balance_bias();
     }
 
-    // The same from loads counted over several forwards: one per MoE block, as expert_load().
+    /// The same from loads counted over several forwards: one per MoE block, as expert_load().
     void update_balance_biases(const std::vector<std::vector<std::int64_t>>& loads) {
         std::size_t i = 0;
         for (Block<T, B>& block : blocks_) {
@@ -125,7 +131,7 @@ public:
         require(i == loads.size(), "Transformer::update_balance_biases: ", loads.size(), " loads for ", i, " MoE blocks");
     }
 
-    // Per MoE block, the tokens each routed expert received in the last forward.
+    /// Per MoE block, the tokens each routed expert received in the last forward.
     std::vector<std::vector<std::int64_t>> expert_load() const {
         std::vector<std::vector<std::int64_t>> loads;
         for (const Block<T, B>& block : blocks_)
@@ -133,7 +139,7 @@ public:
         return loads;
     }
 
-    // Every trainable tensor with a stable name (the checkpoint keys), in a fixed order.
+    /// Every trainable tensor with a stable name (the checkpoint keys), in a fixed order.
     std::vector<std::pair<std::string, Var<T, B>>> named_params() const {
         std::vector<std::pair<std::string, Var<T, B>>> out = {{"embed.weight", embed_}};
         for (std::size_t i = 0; i < blocks_.size(); ++i) {
@@ -151,21 +157,23 @@ public:
         return out;
     }
 
+    /// Every parameter, in named_params() order.
     std::vector<Var<T, B>> params() const {
         std::vector<Var<T, B>> out;
         for (auto& named : named_params()) out.push_back(named.second);
         return out;
     }
 
+    /// The number of weights in all parameters.
     std::int64_t parameter_count() const {
         std::int64_t n = 0;
         for (auto& named : named_params()) n += named.second.numel();
         return n;
     }
 
-    const TransformerConfig& config() const { return cfg_; }
-    std::vector<Block<T, B>>& blocks() { return blocks_; }
-    const std::vector<Block<T, B>>& blocks() const { return blocks_; }
+    const TransformerConfig& config() const { return cfg_; }  ///< the model's config
+    std::vector<Block<T, B>>& blocks() { return blocks_; }  ///< the blocks, writable
+    const std::vector<Block<T, B>>& blocks() const { return blocks_; }  ///< the blocks
 
 private:
     MoEConfig moe_config() const {
@@ -185,10 +193,10 @@ private:
     }
 
     TransformerConfig cfg_;
-    Var<T, B> embed_;  // (V, C)
+    Var<T, B> embed_;  ///< (V, C)
     std::vector<Block<T, B>> blocks_;
-    Var<T, B> final_norm_;  // (C)
-    Var<T, B> head_;        // (C, V); undefined when tied to embed_
+    Var<T, B> final_norm_;  ///< (C)
+    Var<T, B> head_;        ///< (C, V); undefined when tied to embed_
 };
 
 }  // namespace grpo

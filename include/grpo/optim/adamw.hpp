@@ -14,13 +14,18 @@
 
 namespace grpo {
 
+/// AdamW's hyperparameters; the defaults are PyTorch's.
 struct AdamWConfig {
-    double lr = 1e-3;
+    double lr = 1e-3;  ///< learning rate when step() is given none
+    /// The decay rates of the first and second moments.
+    ///@{
     double beta1 = 0.9, beta2 = 0.999;
-    double eps = 1e-8;
-    double weight_decay = 0.01;
+    ///@}
+    double eps = 1e-8;  ///< added to sqrt(v) in the denominator
+    double weight_decay = 0.01;  ///< decoupled decay: each step multiplies the weights by 1 − lr · weight_decay
 };
 
+/// Throws naming the first out-of-range hyperparameter.
 inline void validate(const AdamWConfig& c) {
     require(c.lr >= 0 && std::isfinite(c.lr), "AdamWConfig: lr ", c.lr, ", expected a finite value >= 0");
     require(c.beta1 >= 0 && c.beta1 < 1, "AdamWConfig: beta1 ", c.beta1, ", expected 0 <= beta1 < 1");
@@ -29,9 +34,11 @@ inline void validate(const AdamWConfig& c) {
     require(c.weight_decay >= 0, "AdamWConfig: weight_decay ", c.weight_decay, ", expected >= 0");
 }
 
+/// AdamW over a list of parameters, with its moments beside each on its backend.
 template <class T, class B>
 class AdamW {
 public:
+    /// Zero moments for every parameter; throws on a bad config or a parameter without a gradient.
     AdamW(std::vector<Var<T, B>> params, AdamWConfig config = {})
         : params_(std::move(params)), config_(config) {
         validate(config_);
@@ -43,8 +50,8 @@ public:
         }
     }
 
-    // One update with the current gradients, at learning rate `lr` (from a schedule) or the
-    // configured one.
+    /// One update with the current gradients, at learning rate `lr` (from a schedule) or the
+    /// configured one.
     void step(double lr) {
         require(lr >= 0 && std::isfinite(lr), "AdamW::step: lr ", lr, ", expected a finite value >= 0");
         ++steps_;
@@ -58,15 +65,16 @@ public:
                           T(config_.weight_decay), T(c1), T(c2));
         }
     }
-    void step() { step(config_.lr); }
+    void step() { step(config_.lr); }  ///< one update at the configured lr
 
+    /// Zeroes every parameter's gradient (Var::zero_grad).
     void zero_grad() {
         for (Var<T, B>& p : params_) p.zero_grad();
     }
 
-    // Resuming: the step count (bias correction) and both moments, e.g. from a checkpoint.
-    // Everything is checked before anything is copied: sizes, finite moments, v >= 0 (a
-    // negative second moment makes the next step's sqrt(v) NaN).
+    /// Resuming: the step count (bias correction) and both moments, e.g. from a checkpoint.
+    /// Everything is checked before anything is copied: sizes, finite moments, v >= 0 (a
+    /// negative second moment makes the next step's sqrt(v) NaN).
     void restore(std::int64_t steps, const std::vector<std::vector<T>>& m, const std::vector<std::vector<T>>& v) {
         check_restore(steps, m, v);
         for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -75,6 +83,7 @@ public:
         }
         steps_ = steps;
     }
+    /// The checks of restore(), without the copy; throws on the first failure.
     void check_restore(std::int64_t steps, const std::vector<std::vector<T>>& m,
                        const std::vector<std::vector<T>>& v) const {
         require(steps >= 0, "AdamW::restore: steps ", steps, ", expected >= 0");
@@ -90,14 +99,14 @@ public:
         }
     }
 
-    std::int64_t steps() const { return steps_; }
-    const AdamWConfig& config() const { return config_; }
-    const std::vector<Var<T, B>>& params() const { return params_; }
-    const Tensor<T, B>& first_moment(std::size_t i) const { return m_.at(i); }
-    const Tensor<T, B>& second_moment(std::size_t i) const { return v_.at(i); }
+    std::int64_t steps() const { return steps_; }  ///< updates taken (for bias correction)
+    const AdamWConfig& config() const { return config_; }  ///< the hyperparameters
+    const std::vector<Var<T, B>>& params() const { return params_; }  ///< the parameters updated
+    const Tensor<T, B>& first_moment(std::size_t i) const { return m_.at(i); }  ///< m of parameter i
+    const Tensor<T, B>& second_moment(std::size_t i) const { return v_.at(i); }  ///< v of parameter i
 
 private:
-    std::vector<Var<T, B>> params_;  // copies share the parameters' values and gradient slots
+    std::vector<Var<T, B>> params_;  ///< copies share the parameters' values and gradient slots
     AdamWConfig config_;
     std::vector<Tensor<T, B>> m_, v_;
     std::int64_t steps_ = 0;

@@ -12,7 +12,7 @@
 
 namespace grpo {
 
-// ||g|| over every parameter that has a gradient; NaN or inf when any gradient is.
+/// ||g|| over every parameter that has a gradient; NaN or inf when any gradient is.
 template <class T, class B>
 double global_grad_norm(const std::vector<Var<T, B>>& params) {
     double sum = 0.0;
@@ -21,17 +21,18 @@ double global_grad_norm(const std::vector<Var<T, B>>& params) {
     return std::sqrt(sum);
 }
 
-// The clipping itself, for a caller that has the norm already: every gradient scaled by
-// max_norm / (norm + 1e-6) when that is below 1.
+/// The clipping itself, for a caller that has the norm already: every gradient scaled by
+/// max_norm / (norm + 1e-6) when that is below 1.
 template <class T, class B>
 void scale_to_max_norm(const std::vector<Var<T, B>>& params, double norm, double max_norm) {
     require(max_norm > 0, "clip_grad_norm: max_norm ", max_norm, ", expected > 0");
-    const double coefficient = max_norm / (norm + 1e-6);  // PyTorch's eps
+    const double coefficient = max_norm / (norm + 1e-6);  ///< PyTorch's eps
     if (coefficient < 1.0)
         for (const Var<T, B>& p : params)
             if (p.has_grad()) B::scale(p.numel(), T(coefficient), p.grad().data(), p.grad_data());
 }
 
+/// Scales the gradients so their global norm is at most max_norm (PyTorch's clip_grad_norm_); returns the norm before.
 template <class T, class B>
 double clip_grad_norm(const std::vector<Var<T, B>>& params, double max_norm) {
     const double norm = global_grad_norm(params);

@@ -13,12 +13,14 @@
 
 namespace grpo {
 
+/// Linear warmup, then cosine decay from max_lr to min_lr, then min_lr.
 struct CosineSchedule {
-    double max_lr = 1e-3;
-    double min_lr = 1e-4;
-    std::int64_t warmup_steps = 0;
-    std::int64_t decay_steps = 1000;  // the step where the cosine reaches min_lr
+    double max_lr = 1e-3;  ///< the peak, at the end of warmup
+    double min_lr = 1e-4;  ///< the floor after decay_steps
+    std::int64_t warmup_steps = 0;  ///< steps of linear warmup
+    std::int64_t decay_steps = 1000;  ///< the step where the cosine reaches min_lr
 
+    /// The learning rate at `step` (from 0); throws on a negative step or bad settings.
     double operator()(std::int64_t step) const {
         require(step >= 0, "CosineSchedule: step ", step, " is negative");
         require(warmup_steps >= 0 && warmup_steps <= decay_steps, "CosineSchedule: warmup ",

@@ -24,39 +24,43 @@
 
 namespace grpo {
 
+/// Which std divides: population, sample (Bessel, N − 1; TRL and verl), or none (Dr. GRPO: A = r − mean).
 enum class StdKind { population, sample, none };
+/// Whose std divides: the group's, or the whole batch's (TRL scale_rewards="batch").
 enum class StdScope { group, batch };
 
+/// How group-relative advantages are normalised: which std, over what scope, plus what eps.
 struct AdvantageConfig {
-    StdKind std = StdKind::sample;  // TRL and verl
-    double eps = 1e-4;              // TRL's default, added to the std
-    StdScope scope = StdScope::group;
+    StdKind std = StdKind::sample;  ///< TRL and verl
+    double eps = 1e-4;              ///< TRL's default, added to the std
+    StdScope scope = StdScope::group;  ///< group: the group's std; batch: the whole batch's (TRL scale_rewards)
 
-    // Named presets, one per source, so a reader can see which number comes from where.
+    /// Named presets, one per source, so a reader can see which number comes from where.
     static AdvantageConfig seed_table() { return {StdKind::population, 0.0, StdScope::group}; }
-    static AdvantageConfig trl() { return {StdKind::sample, 1e-4, StdScope::group}; }
-    static AdvantageConfig trl_batch() { return {StdKind::sample, 1e-4, StdScope::batch}; }
-    static AdvantageConfig verl() { return {StdKind::sample, 1e-6, StdScope::group}; }
-    static AdvantageConfig dr_grpo() { return {StdKind::none, 0.0, StdScope::group}; }
+    static AdvantageConfig trl() { return {StdKind::sample, 1e-4, StdScope::group}; }  ///< TRL: sample std + 1e-4, per group
+    static AdvantageConfig trl_batch() { return {StdKind::sample, 1e-4, StdScope::batch}; }  ///< TRL scale_rewards="batch": group mean, sample std of the batch + 1e-4
+    static AdvantageConfig verl() { return {StdKind::sample, 1e-6, StdScope::group}; }  ///< verl: sample std + 1e-6, per group
+    static AdvantageConfig dr_grpo() { return {StdKind::none, 0.0, StdScope::group}; }  ///< Dr. GRPO: no std, A = r − mean
 };
 
+/// The advantages of a batch of groups, with the groups' statistics.
 struct Advantages {
-    std::vector<double> advantages;  // (N): one per completion, shared by all its tokens
-    std::vector<double> group_mean;  // (N / G)
-    std::vector<double> group_std;   // (N / G): the std that divided (before eps); 0 for `none`
-    int zero_std_groups = 0;         // groups whose valid rewards are all equal (or < 2 valid)
-    double frac_reward_zero_std = 0.0;
+    std::vector<double> advantages;  ///< (N): one per completion, shared by all its tokens
+    std::vector<double> group_mean;  ///< (N / G)
+    std::vector<double> group_std;   ///< (N / G): the std that divided (before eps); 0 for `none`
+    int zero_std_groups = 0;         ///< groups whose valid rewards are all equal (or < 2 valid)
+    double frac_reward_zero_std = 0.0;  ///< zero_std_groups / groups (TRL's metric)
 };
 
 namespace advantages_detail {
 
 struct Moments {
-    double mean = 0.0, m2 = 0.0;  // m2 = sum of squared deviations
+    double mean = 0.0, m2 = 0.0;  ///< m2 = sum of squared deviations
     int count = 0;
     bool all_equal = true;
 };
 
-// Mean and squared deviations of the finite values in [begin, end), in two passes.
+/// Mean and squared deviations of the finite values in [begin, end), in two passes.
 inline Moments moments(const double* begin, const double* end) {
     Moments m;
     double first = NAN;
@@ -85,8 +89,8 @@ inline double std_of(const Moments& m, StdKind kind) {
 
 }  // namespace advantages_detail
 
-// rewards: (N) = (number of prompts × G), grouped consecutively: completions [g·G, (g+1)·G)
-// belong to prompt g.
+/// rewards: (N) = (number of prompts × G), grouped consecutively: completions [g·G, (g+1)·G)
+/// belong to prompt g.
 inline Advantages group_advantages(const std::vector<double>& rewards, int group_size,
                                    const AdvantageConfig& config = {}) {
     using namespace advantages_detail;
@@ -125,10 +129,10 @@ inline Advantages group_advantages(const std::vector<double>& rewards, int group
     return out;
 }
 
-// Several reward components (K × N, one row per rule) with weights (K), in either order:
-//   sum_then_normalize: A = normalise(Σ_k w_k r_k)   (DeepSeekMath, TRL: one scalar reward)
-//   normalize_then_sum: A = Σ_k w_k normalise(r_k)   (each rule scaled by its own spread, so a
-//                        rule that rarely varies is not drowned by one that often does)
+/// Several reward components (K × N, one row per rule) with weights (K), in either order:
+///   sum_then_normalize: A = normalise(Σ_k w_k r_k)   (DeepSeekMath, TRL: one scalar reward)
+///   normalize_then_sum: A = Σ_k w_k normalise(r_k)   (each rule scaled by its own spread, so a
+///                        rule that rarely varies is not drowned by one that often does)
 enum class RewardAggregation { sum_then_normalize, normalize_then_sum };
 
 inline Advantages multi_reward_advantages(const std::vector<std::vector<double>>& components,
@@ -143,7 +147,7 @@ inline Advantages multi_reward_advantages(const std::vector<std::vector<double>>
         require(components[k].size() == n, "multi_reward_advantages: component ", k, " has ",
                 components[k].size(), " rewards, component 0 has ", n);
 
-    // The weighted total's group statistics are reported either way (they are what a log shows).
+    /// The weighted total's group statistics are reported either way (they are what a log shows).
     std::vector<double> total(n, 0.0);
     for (std::size_t k = 0; k < components.size(); ++k)
         for (std::size_t i = 0; i < n; ++i) total[i] += weights[k] * components[k][i];
@@ -155,7 +159,7 @@ inline Advantages multi_reward_advantages(const std::vector<std::vector<double>>
         const Advantages part = group_advantages(components[k], group_size, config);
         for (std::size_t i = 0; i < n; ++i) out.advantages[i] += weights[k] * part.advantages[i];
     }
-    // Here a group carries no signal when every component was constant in it.
+    /// Here a group carries no signal when every component was constant in it.
     const std::size_t n_groups = n / group_size;
     out.zero_std_groups = 0;
     for (std::size_t g = 0; g < n_groups; ++g) {

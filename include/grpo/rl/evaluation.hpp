@@ -52,22 +52,22 @@
 
 namespace grpo {
 
-// The probability that at least one of k completions drawn without replacement from n, of which
-// c are right, is right: 1 − C(n−c, k) / C(n, k) (Chen et al. 2021, arXiv 2107.03374, eq. 1).
-// Computed as their numpy code does, 1 − Π_{i=n−c+1..n} (1 − k/i), which never forms a binomial.
+/// The probability that at least one of k completions drawn without replacement from n, of which
+/// c are right, is right: 1 − C(n−c, k) / C(n, k) (Chen et al. 2021, arXiv 2107.03374, eq. 1).
+/// Computed as their numpy code does, 1 − Π_{i=n−c+1..n} (1 − k/i), which never forms a binomial.
 inline double pass_at_k(int n, int c, int k) {
     require(n >= 1, "pass_at_k: n = ", n, " samples, expected >= 1");
     require(c >= 0 && c <= n, "pass_at_k: c = ", c, " correct, expected 0..n (", n, ")");
     require(k >= 1 && k <= n, "pass_at_k: k = ", k, ", expected 1..n (", n, "): pass@k needs at least k samples");
     if (n - c < k) return 1.0;  // every k-subset holds a right one
-    double all_wrong = 1.0;     // C(n−c, k) / C(n, k)
+    double all_wrong = 1.0;     ///< C(n−c, k) / C(n, k)
     for (int i = n - c + 1; i <= n; ++i) all_wrong *= 1.0 - static_cast<double>(k) / i;
     return 1.0 - all_wrong;
 }
 
-// What a completion votes for: its final answer as the accuracy reward reads it; a number is
-// keyed by its exact value ("3.5", "7/2" and "x = 3.50" all vote "7/2"), anything else by its
-// normalised text. nullopt when there is no answer to read.
+/// What a completion votes for: its final answer as the accuracy reward reads it; a number is
+/// keyed by its exact value ("3.5", "7/2" and "x = 3.50" all vote "7/2"), anything else by its
+/// normalised text. nullopt when there is no answer to read.
 inline std::optional<std::string> vote_key(std::string_view completion) {
     const auto answer = extract_answer(completion);
     if (!answer) return std::nullopt;
@@ -77,13 +77,13 @@ inline std::optional<std::string> vote_key(std::string_view completion) {
     return std::string(text);
 }
 
-// The majority answer of `completions` (R1's cons@k), as the first completion that voted for it
-// wrote it (normalised), so a problem's verifier can judge it. Completions without an answer do
-// not vote; nullopt when none votes. Ties go to the answer whose first vote came earliest.
+/// The majority answer of `completions` (R1's `cons@k`), as the first completion that voted for it
+/// wrote it (normalised), so a problem's verifier can judge it. Completions without an answer do
+/// not vote; nullopt when none votes. Ties go to the answer whose first vote came earliest.
 inline std::optional<std::string> majority_answer(const std::vector<std::string>& completions) {
     struct Tally {
         int votes = 0;
-        std::size_t first = 0;  // index of the first completion that voted for it
+        std::size_t first = 0;  ///< index of the first completion that voted for it
         std::string as_written;
     };
     std::map<std::string, Tally> tallies;
@@ -102,21 +102,22 @@ inline std::optional<std::string> majority_answer(const std::vector<std::string>
     return best->as_written;
 }
 
+/// How a policy is evaluated: samples per problem, their sampling, seeds, the k reported, extra rewards.
 struct EvalConfig {
-    int samples = 16;            // k sampled completions per problem
-    double temperature = 0.6;    // of the samples (R1 §3: 0.6)
-    double top_p = 0.95;         // of the samples (R1 §3: 0.95)
-    int max_new_tokens = 64;     // per completion, greedy and sampled
-    std::uint64_t seed = 0;
-    int prompts_per_call = 32;   // problems per sample_groups call
-    std::vector<int> pass_ks;    // the k of each pass@k reported; empty = {samples}
-    Script language = Script::latin;   // the target script of the language share
-    std::size_t min_word_letters = 2;  // of is_language_mixed and the language share
-    std::vector<RewardFunction> reward_functions;  // reported by name (EvalReport::rewards); empty: none
+    int samples = 16;            ///< k sampled completions per problem
+    double temperature = 0.6;    ///< of the samples (R1 §3: 0.6)
+    double top_p = 0.95;         ///< of the samples (R1 §3: 0.95)
+    int max_new_tokens = 64;     ///< per completion, greedy and sampled
+    std::uint64_t seed = 0;  ///< call c of sample_groups samples with a seed drawn from Rng(seed, c)
+    int prompts_per_call = 32;   ///< problems per sample_groups call
+    std::vector<int> pass_ks;    ///< the k of each `pass@k` reported; empty = {samples}
+    Script language = Script::latin;   ///< the target script of the language share
+    std::size_t min_word_letters = 2;  ///< of is_language_mixed and the language share
+    std::vector<RewardFunction> reward_functions;  ///< reported by name (EvalReport::rewards); empty: none
 
-    std::vector<int> reported_ks() const { return pass_ks.empty() ? std::vector<int>{samples} : pass_ks; }
+    std::vector<int> reported_ks() const { return pass_ks.empty() ? std::vector<int>{samples} : pass_ks; }  ///< the k reported: pass_ks, or {samples} when empty
 
-    // Throws naming the first offending field.
+    /// Throws naming the first offending field.
     void validate() const {
         require(samples >= 1, "EvalConfig: samples = ", samples, ", expected >= 1");
         require(std::isfinite(temperature) && temperature >= 0.0, "EvalConfig: temperature = ", temperature,
@@ -130,56 +131,76 @@ struct EvalConfig {
     }
 };
 
-// One problem's outcome.
+/// One problem's outcome.
 struct ProblemEval {
-    bool greedy_correct = false;
-    bool greedy_well_formed = false;  // strict format
-    int greedy_tokens = 0;
-    std::string greedy_completion;    // decoded, for printing examples
-    int samples_correct = 0;          // c of the k samples
-    int samples_well_formed = 0;
-    std::int64_t sample_tokens = 0;   // Σ over the k samples
-    int samples_truncated = 0;        // no EOS within max_new_tokens
-    bool consensus_correct = false;   // the majority answer is right
-    bool greedy_mixed = false;        // its chain of thought mixes scripts (is_language_mixed)
-    int samples_mixed = 0;
-    double sampled_language_share = 0.0;  // mean language_consistency_reward of the k samples
-    // EvalConfig::reward_functions' scores (score_with: NaN where a function gave none); left
-    // empty without reward functions.
-    RewardScores greedy_rewards;               // of the greedy completion
-    std::vector<RewardScores> sample_rewards;  // one per sample, in order
+    bool greedy_correct = false;  ///< the greedy completion is right
+    bool greedy_well_formed = false;  ///< strict format
+    int greedy_tokens = 0;  ///< the greedy completion's length, EOS included
+    std::string greedy_completion;    ///< decoded, for printing examples
+    int samples_correct = 0;          ///< c of the k samples
+    int samples_well_formed = 0;  ///< samples in the strict format
+    std::int64_t sample_tokens = 0;   ///< Σ over the k samples
+    int samples_truncated = 0;        ///< no EOS within max_new_tokens
+    bool consensus_correct = false;   ///< the majority answer is right
+    bool greedy_mixed = false;        ///< its chain of thought mixes scripts (is_language_mixed)
+    int samples_mixed = 0;  ///< samples whose chain of thought mixes scripts
+    double sampled_language_share = 0.0;  ///< mean language_consistency_reward of the k samples
+    /// EvalConfig::reward_functions' scores (score_with: NaN where a function gave none); left
+    /// empty without reward functions.
+    RewardScores greedy_rewards;               ///< of the greedy completion
+    std::vector<RewardScores> sample_rewards;  ///< one per sample, in order
 };
 
-// One reward function over an evaluation, unweighted: its mean over the completions it scored
-// (NaN when it scored none) and how many it gave no score.
+/// One reward function over an evaluation, unweighted: its mean over the completions it scored
+/// (NaN when it scored none) and how many it gave no score.
 struct EvalRewardStats {
-    std::string name;
-    double weight = 0.0;
+    std::string name;  ///< the reward function's name
+    double weight = 0.0;  ///< its weight in the trainer's list
+    /// Mean score over the greedy and over the sampled completions it scored (NaN: none).
+    ///@{
     double greedy_mean = 0.0, sampled_mean = 0.0;
+    ///@}
+    /// Greedy and sampled completions it gave no score.
+    ///@{
     int greedy_missing = 0, sampled_missing = 0;
+    ///@}
 };
 
+/// The numbers of one evaluation: pass rates, consensus, format, length, language, rewards, per problem.
 struct EvalReport {
-    int problems = 0, samples = 0;    // number of problems, k
-    double greedy_pass_at_1 = 0.0;
-    double sampled_pass_at_1 = 0.0;
-    std::map<int, double> pass_at_k;  // k -> mean over problems of pass_at_k(samples, c, k)
-    double cons_at_k = 0.0;
+    /// number of problems, k
+    ///@{
+    int problems = 0, samples = 0;
+    ///@}
+    double greedy_pass_at_1 = 0.0;  ///< share of problems whose greedy completion is right
+    double sampled_pass_at_1 = 0.0;  ///< mean over problems of c/k
+    std::map<int, double> pass_at_k;  ///< k -> mean over problems of pass_at_k(samples, c, k)
+    double cons_at_k = 0.0;  ///< share of problems whose majority sampled answer is right
+    /// Share of greedy and of sampled completions in the strict format.
+    ///@{
     double greedy_format_rate = 0.0, sampled_format_rate = 0.0;
+    ///@}
+    /// Mean completion length in tokens, EOS included, greedy and sampled.
+    ///@{
     double greedy_mean_tokens = 0.0, sampled_mean_tokens = 0.0;
-    double sampled_truncated_rate = 0.0;
-    double greedy_mixing_rate = 0.0, sampled_mixing_rate = 0.0;  // share of mixed chains of thought
-    double sampled_language_share = 0.0;  // mean share of target-script words in the samples' CoT
-    std::vector<EvalRewardStats> rewards;  // one per EvalConfig::reward_functions, in order
-    std::vector<ProblemEval> per_problem;
+    ///@}
+    double sampled_truncated_rate = 0.0;  ///< share of samples with no EOS within max_new_tokens
+    /// share of mixed chains of thought
+    ///@{
+    double greedy_mixing_rate = 0.0, sampled_mixing_rate = 0.0;
+    ///@}
+    double sampled_language_share = 0.0;  ///< mean share of target-script words in the samples' CoT
+    std::vector<EvalRewardStats> rewards;  ///< one per EvalConfig::reward_functions, in order
+    std::vector<ProblemEval> per_problem;  ///< one per problem, in order
 
+    /// The mean `pass@k` for k; throws unless k was computed (EvalConfig::pass_ks).
     double pass_at(int k) const {
         const auto it = pass_at_k.find(k);
         require(it != pass_at_k.end(), "EvalReport::pass_at: pass@", k, " was not computed (EvalConfig::pass_ks)");
         return it->second;
     }
 
-    // The statistics of the reward function `name`: r.reward("format").sampled_mean.
+    /// The statistics of the reward function `name`: r.reward("format").sampled_mean.
     const EvalRewardStats& reward(std::string_view name) const {
         for (const EvalRewardStats& s : rewards)
             if (s.name == name) return s;
@@ -188,7 +209,7 @@ struct EvalReport {
     }
 };
 
-// Scores one problem from its decoded completions (token counts are the caller's to fill).
+/// Scores one problem from its decoded completions (token counts are the caller's to fill).
 inline ProblemEval score_problem(const Problem& problem, const std::string& greedy,
                                  const std::vector<std::string>& samples, Script language = Script::latin,
                                  std::size_t min_word_letters = 2) {
@@ -210,9 +231,9 @@ inline ProblemEval score_problem(const Problem& problem, const std::string& gree
     return out;
 }
 
-// Fills e's greedy_rewards and sample_rewards: every function of `functions` on the greedy
-// completion, then on each sample, as RewardInput{problem, prompt, text, tokens}. A function that
-// throws or returns NaN is a grpo::Error naming it and the problem (score_with).
+/// Fills e's greedy_rewards and sample_rewards: every function of `functions` on the greedy
+/// completion, then on each sample, as RewardInput{problem, prompt, text, tokens}. A function that
+/// throws or returns NaN is a grpo::Error naming it and the problem (score_with).
 inline void score_problem_rewards(const std::vector<RewardFunction>& functions, const Problem& problem,
                                   std::string_view prompt, std::string_view greedy, int greedy_tokens,
                                   const std::vector<std::string>& samples, const std::vector<int>& sample_tokens,
@@ -225,9 +246,9 @@ inline void score_problem_rewards(const std::vector<RewardFunction>& functions, 
         e->sample_rewards.push_back(score_with(functions, RewardInput{problem, prompt, samples[j], sample_tokens[j]}));
 }
 
-// Means over problems; `samples` is k, `ks` the pass@k to compute. With `functions` (the
-// EvalConfig's reward functions), every problem must carry their scores (score_problem_rewards),
-// and the report gets one EvalRewardStats per function: means over every completion it scored.
+/// Means over problems; `samples` is k, `ks` the `pass@k` to compute. With `functions` (the
+/// EvalConfig's reward functions), every problem must carry their scores (score_problem_rewards),
+/// and the report gets one EvalRewardStats per function: means over every completion it scored.
 inline EvalReport summarize_evaluation(std::vector<ProblemEval> per_problem, int samples, const std::vector<int>& ks,
                                        const std::vector<RewardFunction>& functions = {}) {
     require(!per_problem.empty(), "summarize_evaluation: no problems");
@@ -281,7 +302,7 @@ inline EvalReport summarize_evaluation(std::vector<ProblemEval> per_problem, int
 }
 
 namespace evaluation_detail {
-// 64 bits from Rng(seed, stream): the seed of sample_groups call `stream`.
+/// 64 bits from Rng(seed, stream): the seed of sample_groups call `stream`.
 inline std::uint64_t call_seed(std::uint64_t seed, std::uint64_t stream) {
     Rng rng(seed, stream);
     const std::uint64_t hi = rng.next_u32();
@@ -289,7 +310,7 @@ inline std::uint64_t call_seed(std::uint64_t seed, std::uint64_t stream) {
 }
 }  // namespace evaluation_detail
 
-// Greedy and k sampled completions for every problem, scored; see the header comment.
+/// Greedy and k sampled completions for every problem, scored; see the header comment.
 template <class T, class B>
 EvalReport evaluate(Transformer<T, B>& model, const Tokenizer& tokenizer, const std::vector<Problem>& problems,
                     const std::function<std::string(const Problem&)>& prompt_of, const EvalConfig& config) {
@@ -299,6 +320,7 @@ EvalReport evaluate(Transformer<T, B>& model, const Tokenizer& tokenizer, const 
     greedy.temperature = 0.0;
     greedy.group_size = 1;
     greedy.max_new_tokens = config.max_new_tokens;
+    greedy.eos_id = tokenizer.eos_id();
     SamplingConfig sampled = greedy;
     sampled.temperature = config.temperature;
     sampled.top_p = config.top_p;
@@ -315,8 +337,8 @@ EvalReport evaluate(Transformer<T, B>& model, const Tokenizer& tokenizer, const 
             prompts.push_back(tokenizer.encode(prompt_texts.back()));
         }
         sampled.seed = evaluation_detail::call_seed(config.seed, call);
-        const Completions g = sample_groups(model, prompts, greedy);    // (prompts × 1)
-        const Completions s = sample_groups(model, prompts, sampled);   // (prompts × k)
+        const Completions g = sample_groups(model, prompts, greedy);    ///< (prompts × 1)
+        const Completions s = sample_groups(model, prompts, sampled);   ///< (prompts × k)
         for (std::size_t i = begin; i < end; ++i) {
             const std::size_t row = i - begin, first = row * config.samples;
             std::vector<std::string> texts;
@@ -340,7 +362,7 @@ EvalReport evaluate(Transformer<T, B>& model, const Tokenizer& tokenizer, const 
                                 config.reward_functions);
 }
 
-// The same with each problem's question put into a prompt template.
+/// The same with each problem's question put into a prompt template.
 template <class T, class B>
 EvalReport evaluate(Transformer<T, B>& model, const Tokenizer& tokenizer, const std::vector<Problem>& problems,
                     const PromptTemplate& prompt_template, const EvalConfig& config) {

@@ -32,27 +32,28 @@
 
 namespace grpo {
 
+/// The GRPO loss's options; the defaults follow DeepSeekMath, the presets TRL, verl, DAPO, Dr. GRPO, GSPO.
 struct GrpoLossConfig {
-    double eps_low = 0.2;   // DeepSeekMath, PPO
-    double eps_high = 0.2;  // DAPO's clip-higher uses 0.28
-    double beta = 0.04;     // DeepSeekMath's RL runs; TRL's default is 0.0
-    KlEstimator kl = KlEstimator::k3;                 // DeepSeekMath eq. 4
-    LossAggregation aggregation = LossAggregation::grpo;  // DeepSeekMath eq. 3
-    std::int64_t max_completion_length = 0;           // dr_grpo's divisor (TRL max_completion_length)
-    ImportanceSamplingLevel importance_sampling_level = ImportanceSamplingLevel::token;
-    double dual_clip_c = 0.0;   // verl clip_ratio_c = 3 for A < 0; 0 = off (TRL)
-    double entropy_coef = 0.0;  // verl entropy_coeff; needs the entropy input
-    bool mask_truncated = false;  // DAPO overlong filtering; TRL mask_truncated_completions
+    double eps_low = 0.2;   ///< DeepSeekMath, PPO
+    double eps_high = 0.2;  ///< DAPO's clip-higher uses 0.28
+    double beta = 0.04;     ///< DeepSeekMath's RL runs; TRL's default is 0.0
+    KlEstimator kl = KlEstimator::k3;                 ///< DeepSeekMath eq. 4
+    LossAggregation aggregation = LossAggregation::grpo;  ///< DeepSeekMath eq. 3
+    std::int64_t max_completion_length = 0;           ///< dr_grpo's divisor (TRL max_completion_length)
+    ImportanceSamplingLevel importance_sampling_level = ImportanceSamplingLevel::token;  ///< token ratios ρ_{i,t}, or GSPO's sequence ratio s_i
+    double dual_clip_c = 0.0;   ///< verl clip_ratio_c = 3 for A < 0; 0 = off (TRL)
+    double entropy_coef = 0.0;  ///< verl entropy_coeff; needs the entropy input
+    bool mask_truncated = false;  ///< DAPO overlong filtering; TRL mask_truncated_completions
 
-    static GrpoLossConfig deepseekmath() { return {}; }
-    // TRL GRPOConfig today: β 0, loss_type "dapo".
+    static GrpoLossConfig deepseekmath() { return {}; }  ///< DeepSeekMath: the defaults
+    /// TRL GRPOConfig today: β 0, loss_type "dapo".
     static GrpoLossConfig trl() {
         GrpoLossConfig c;
         c.beta = 0.0;
         c.aggregation = LossAggregation::dapo;
         return c;
     }
-    // verl's actor: token-mean, dual clip 3, low_var_kl (weight 0 unless use_kl_loss).
+    /// verl's actor: token-mean, dual clip 3, low_var_kl (weight 0 unless use_kl_loss).
     static GrpoLossConfig verl() {
         GrpoLossConfig c;
         c.beta = 0.0;
@@ -61,13 +62,13 @@ struct GrpoLossConfig {
         c.dual_clip_c = 3.0;
         return c;
     }
-    // DAPO (arXiv 2503.14476): clip-higher 0.2 / 0.28, token mean, no KL.
+    /// DAPO (arXiv 2503.14476): clip-higher 0.2 / 0.28, token mean, no KL.
     static GrpoLossConfig dapo() {
         GrpoLossConfig c = trl();
         c.eps_high = 0.28;
         return c;
     }
-    // Dr. GRPO (arXiv 2503.20783): constant divisor N · max_completion_length, no KL.
+    /// Dr. GRPO (arXiv 2503.20783): constant divisor N · max_completion_length, no KL.
     static GrpoLossConfig dr_grpo(std::int64_t max_completion_length) {
         GrpoLossConfig c;
         c.beta = 0.0;
@@ -75,7 +76,7 @@ struct GrpoLossConfig {
         c.max_completion_length = max_completion_length;
         return c;
     }
-    // GSPO as TRL documents it: sequence ratio, ε 3e-4 / 4e-4, per-sequence mean, no KL.
+    /// GSPO as TRL documents it: sequence ratio, ε 3e-4 / 4e-4, per-sequence mean, no KL.
     static GrpoLossConfig gspo() {
         GrpoLossConfig c;
         c.beta = 0.0;
@@ -86,21 +87,22 @@ struct GrpoLossConfig {
     }
 };
 
+/// The loss (differentiable) and its metrics.
 template <class T, class B>
 struct GrpoLossOutput {
-    Var<T, B> loss;             // ()
-    double clip_frac_low = 0;   // masked token mean of [ρ < 1 − ε_low and A < 0]   (TRL)
-    double clip_frac_high = 0;  // masked token mean of [ρ > 1 + ε_high and A > 0]  (TRL)
-    double clip_frac_dual = 0;  // masked token mean of [ρ > c and A < 0]  (verl pg_clipfrac_lower)
-    double mean_kl = 0;         // masked token mean of the chosen estimator (0 without ref_logp)
-    double mean_ratio = 0;      // masked token mean of ρ (of s_i at the sequence level)
-    double mean_entropy = 0;    // masked token mean of H (0 without the entropy input)
-    double tokens = 0;          // Σ mask over the kept completions
+    Var<T, B> loss;             ///< ()
+    double clip_frac_low = 0;   ///< masked token mean of [ρ < 1 − ε_low and A < 0]   (TRL)
+    double clip_frac_high = 0;  ///< masked token mean of [ρ > 1 + ε_high and A > 0]  (TRL)
+    double clip_frac_dual = 0;  ///< masked token mean of [ρ > c and A < 0]  (verl pg_clipfrac_lower)
+    double mean_kl = 0;         ///< masked token mean of the chosen estimator (0 without ref_logp)
+    double mean_ratio = 0;      ///< masked token mean of ρ (of s_i at the sequence level)
+    double mean_entropy = 0;    ///< masked token mean of H (0 without the entropy input)
+    double tokens = 0;          ///< Σ mask over the kept completions
 };
 
-// logp: (N, L) Var; old_logp, mask: (N, L); ref_logp: (N, L), or undefined (Tensor()) when
-// beta = 0; advantages: (N) (outcome supervision) or (N, L) (process supervision);
-// truncated: N flags or empty (required when mask_truncated); entropy: (N, L) Var or Var().
+/// logp: (N, L) Var; old_logp, mask: (N, L); ref_logp: (N, L), or undefined (Tensor()) when
+/// beta = 0; advantages: (N) (outcome supervision) or (N, L) (process supervision);
+/// truncated: N flags or empty (required when mask_truncated); entropy: (N, L) Var or Var().
 template <class T, class B>
 GrpoLossOutput<T, B> grpo_loss(Tape* tape, const Var<T, B>& logp, const Tensor<T, B>& old_logp,
                                const Tensor<T, B>& ref_logp, const Tensor<T, B>& advantages,
@@ -138,7 +140,7 @@ GrpoLossOutput<T, B> grpo_loss(Tape* tape, const Var<T, B>& logp, const Tensor<T
                 config.max_completion_length, " is shorter than the completions' width L = ", L);
     }
 
-    Tensor<T, B> row_keep;  // (N) 0/1, only when truncated completions are masked out
+    Tensor<T, B> row_keep;  ///< (N) 0/1, only when truncated completions are masked out
     if (config.mask_truncated) {
         std::vector<T> keep(static_cast<std::size_t>(N));
         for (std::int64_t i = 0; i < N; ++i) keep[i] = truncated[i] ? T(0) : T(1);
@@ -179,9 +181,9 @@ GrpoLossOutput<T, B> grpo_loss(Tape* tape, const Var<T, B>& logp, const Tensor<T
     return out;
 }
 
-// DAPO's dynamic sampling (arXiv 2503.14476 §3.2) keeps only groups with 0 < #correct < G, i.e.
-// whose rewards are not all equal: the others get zero advantages and no gradient.
-// rewards: (N) = (groups × G), grouped consecutively -> the indices of the groups to keep.
+/// DAPO's dynamic sampling (arXiv 2503.14476 §3.2) keeps only groups with 0 < `#correct` < G, i.e.
+/// whose rewards are not all equal: the others get zero advantages and no gradient.
+/// rewards: (N) = (groups × G), grouped consecutively -> the indices of the groups to keep.
 inline std::vector<std::int64_t> groups_with_signal(const std::vector<double>& rewards, int group_size) {
     require(group_size >= 1, "groups_with_signal: G = ", group_size, ", expected >= 1");
     require(rewards.size() % static_cast<std::size_t>(group_size) == 0, "groups_with_signal: ",

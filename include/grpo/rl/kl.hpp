@@ -21,7 +21,7 @@
 
 namespace grpo {
 
-// Per-token estimate: logp, ref_logp any equal shapes -> the same shape. No tape: a metric.
+/// Per-token estimate: logp, ref_logp any equal shapes -> the same shape. No tape: a metric.
 template <class T, class B>
 Tensor<T, B> kl_estimate(KlEstimator kind, const Tensor<T, B>& logp, const Tensor<T, B>& ref_logp) {
     require_shape(ref_logp, logp.shape(), "kl_estimate", "ref_logp");
@@ -30,7 +30,7 @@ Tensor<T, B> kl_estimate(KlEstimator kind, const Tensor<T, B>& logp, const Tenso
     return out;
 }
 
-// Exact KL(π_θ ‖ π_ref) per row from logits: logits_p, logits_ref (N, V) -> (N). No tape.
+/// Exact KL(π_θ ‖ π_ref) per row from logits: logits_p, logits_ref (N, V) -> (N). No tape.
 template <class T, class B>
 Tensor<T, B> exact_kl(const Tensor<T, B>& logits_p, const Tensor<T, B>& logits_ref) {
     require(logits_p.rank() == 2, "exact_kl: logits_p has shape ", logits_p.shape(), ", expected (N, V)");

@@ -1,7 +1,7 @@
 // The policy's log-probabilities of sampled completions, π(o_t | q, o_<t) of DeepSeekMath eq. 3,
 // computed by one training forward over prompt + completion rows.
 //
-// Packing: row n is prompt(n) followed by completion n, right-padded with kPad to the widest row;
+// Packing: row n is prompt(n) followed by completion n, right-padded with kPaddingFill to the widest row;
 // the forward sees W = max_n (P_n + len_n) − 1 positions (the last token predicts nothing). The
 // log-prob of completion token t sits at position P_n − 1 + t of row n, so the packed batch keeps
 // those positions as `columns` and gathers them into an (N, L) matrix, L = the longest
@@ -25,17 +25,21 @@
 
 namespace grpo {
 
+/// Prompt + completion rows packed for one training forward, and where the completion tokens sit.
 template <class B>
 struct PolicyBatch {
-    Ids<B> ids;        // (N, W): prompt + completion, without the last token, kPad after the end
-    Ids<B> targets;    // (N, W): the next token at every position (kPad on padding)
-    Ids<B> columns;    // (N · L): flat index n·W + P_n − 1 + t of completion token t (0 on padding)
-    std::int64_t rows = 0, width = 0, completion_width = 0;  // N, W, L
+    Ids<B> ids;        ///< (N, W): prompt + completion, without the last token, kPaddingFill after the end
+    Ids<B> targets;    ///< (N, W): the next token at every position (kPaddingFill on padding)
+    Ids<B> columns;    ///< (N · L): flat index n·W + P_n − 1 + t of completion token t (0 on padding)
+    /// The sizes N (rows), W (positions) and L (the longest completion).
+    ///@{
+    std::int64_t rows = 0, width = 0, completion_width = 0;
+    ///@}
 };
 
-// prompt_of_row(n) = prompts[n / G]: the Completions are grouped by prompt, G rows each. The
-// widths are the rows' own maxima, or at least min_width / min_completion_width (a micro-batch
-// padded as the whole batch is, so that the same tokens go through the model).
+/// prompt_of_row(n) = prompts[n / G]: the Completions are grouped by prompt, G rows each. The
+/// widths are the rows' own maxima, or at least min_width / min_completion_width (a micro-batch
+/// padded as the whole batch is, so that the same tokens go through the model).
 template <class B>
 PolicyBatch<B> pack_policy_batch(const std::vector<std::vector<std::int32_t>>& prompts, const Completions& c,
                                  std::int64_t min_width = 1, std::int64_t min_completion_width = 1) {
@@ -50,8 +54,8 @@ PolicyBatch<B> pack_policy_batch(const std::vector<std::vector<std::int32_t>>& p
         W = std::max(W, P + len - 1);
         L = std::max(L, len);
     }
-    std::vector<std::int32_t> ids(static_cast<std::size_t>(N * W), Tokenizer::kPad);
-    std::vector<std::int32_t> targets(ids.size(), Tokenizer::kPad), columns(static_cast<std::size_t>(N * L), 0);
+    std::vector<std::int32_t> ids(static_cast<std::size_t>(N * W), kPaddingFill);
+    std::vector<std::int32_t> targets(ids.size(), kPaddingFill), columns(static_cast<std::size_t>(N * L), 0);
     for (std::int64_t n = 0; n < N; ++n) {
         std::vector<std::int32_t> row(prompts[n / G]);
         const auto P = static_cast<std::int64_t>(row.size());
@@ -67,7 +71,7 @@ PolicyBatch<B> pack_policy_batch(const std::vector<std::vector<std::int32_t>>& p
     return {Ids<B>::from({N, W}, ids), Ids<B>::from({N, W}, targets), Ids<B>::from({N * L}, columns), N, W, L};
 }
 
-// (N, L) with 1 on completion tokens (EOS included), 0 on padding.
+/// (N, L) with 1 on completion tokens (EOS included), 0 on padding.
 template <class T, class B>
 Tensor<T, B> completion_mask(const Completions& c, std::int64_t L) {
     const auto N = static_cast<std::int64_t>(c.tokens.size());
@@ -80,16 +84,16 @@ Tensor<T, B> completion_mask(const Completions& c, std::int64_t L) {
     return Tensor<T, B>::from({N, L}, mask);
 }
 
-// What one forward over a PolicyBatch gives: the log-probs (on the tape) and, as a metric, the
-// per-token entropy H = −Σ_v p_v log p_v of the same tempered distribution (no gradient).
+/// What one forward over a PolicyBatch gives: the log-probs (on the tape) and, as a metric, the
+/// per-token entropy H = −Σ_v p_v log p_v of the same tempered distribution (no gradient).
 template <class T, class B>
 struct PolicyLogprobs {
-    Var<T, B> logp;         // (N, L), masked positions hold the log-prob of some real token
-    Tensor<T, B> entropy;   // (N, L), filled only when asked for
+    Var<T, B> logp;         ///< (N, L), masked positions hold the log-prob of some real token
+    Tensor<T, B> entropy;   ///< (N, L), filled only when asked for
 };
 
 namespace policy_detail {
-// Entropy of softmax(row) for each gathered position, in double on the host.
+/// Entropy of softmax(row) for each gathered position, in double on the host.
 template <class T, class B>
 Tensor<T, B> gathered_entropy(const Tensor<T, B>& logits, const PolicyBatch<B>& batch) {
     const std::int64_t V = logits.shape().dim[2];
@@ -111,7 +115,7 @@ Tensor<T, B> gathered_entropy(const Tensor<T, B>& logits, const PolicyBatch<B>& 
 }
 }  // namespace policy_detail
 
-// log π(o_t | q, o_<t) of every completion token from logits / temperature: (N, L) on the tape.
+/// log π(o_t | q, o_<t) of every completion token from logits / temperature: (N, L) on the tape.
 template <class T, class B>
 PolicyLogprobs<T, B> policy_logprobs(Tape* tape, Transformer<T, B>& model, const PolicyBatch<B>& batch,
                                      double temperature = 1.0, bool with_entropy = false) {
@@ -122,7 +126,7 @@ PolicyLogprobs<T, B> policy_logprobs(Tape* tape, Transformer<T, B>& model, const
     if (temperature != 1.0) logits = scale(tape, logits, static_cast<T>(1.0 / temperature));
     PolicyLogprobs<T, B> out;
     if (with_entropy) out.entropy = policy_detail::gathered_entropy(logits.value(), batch);
-    const Var<T, B> all = token_logprobs(tape, logits, batch.targets);  // (N, W)
+    const Var<T, B> all = token_logprobs(tape, logits, batch.targets);  ///< (N, W)
     const Var<T, B> flat = reshape(tape, all, {batch.rows * batch.width, 1});
     out.logp = reshape(tape, gather_rows(tape, flat, batch.columns), {batch.rows, batch.completion_width});
     return out;

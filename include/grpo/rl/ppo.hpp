@@ -39,22 +39,22 @@
 
 namespace grpo {
 
-// TRL's PPOConfig defaults (trl/trainer/ppo_config.py, the OnPolicyConfig version); verl's
-// (trainer/config: algorithm, critic.cliprange_value, algorithm.kl_ctrl) where they differ.
+/// TRL's PPOConfig defaults (trl/trainer/ppo_config.py, the OnPolicyConfig version); verl's
+/// (trainer/config: algorithm, critic.cliprange_value, algorithm.kl_ctrl) where they differ.
 struct PpoConfig {
-    double gamma = 1.0;             // TRL gamma; verl algorithm.gamma 1.0
-    double lam = 0.95;              // TRL lam; verl algorithm.lam 1.0
-    double cliprange = 0.2;         // TRL cliprange (PPO, arXiv 1707.06347: ε = 0.2); verl clip_ratio 0.2
-    double cliprange_value = 0.2;   // TRL cliprange_value; verl critic.cliprange_value 0.5
-    double vf_coef = 0.1;           // TRL vf_coef: loss = pg_loss + vf_coef·vf_loss
-    double kl_coef = 0.05;          // TRL kl_coef; verl kl_ctrl.kl_coef 0.001
-    KlEstimator kl = KlEstimator::k1;  // TRL kl_estimator "k1" (k3 is the other choice)
-    bool whiten_advantages = true;  // TRL and verl always whiten (no option); named here to
+    double gamma = 1.0;             ///< TRL gamma; verl algorithm.gamma 1.0
+    double lam = 0.95;              ///< TRL lam; verl algorithm.lam 1.0
+    double cliprange = 0.2;         ///< TRL cliprange (PPO, arXiv 1707.06347: ε = 0.2); verl clip_ratio 0.2
+    double cliprange_value = 0.2;   ///< TRL cliprange_value; verl critic.cliprange_value 0.5
+    double vf_coef = 0.1;           ///< TRL vf_coef: loss = pg_loss + vf_coef·vf_loss
+    double kl_coef = 0.05;          ///< TRL kl_coef; verl kl_ctrl.kl_coef 0.001
+    KlEstimator kl = KlEstimator::k1;  ///< TRL kl_estimator "k1" (k3 is the other choice)
+    bool whiten_advantages = true;  ///< TRL and verl always whiten (no option); named here to
                                     // show what it does
 
-    // The clipped surrogate of DeepSeekMath eq. 1 is grpo_loss with per-token advantages (N, L):
-    // ε_low = ε_high = cliprange, β = 0 (PPO puts the KL in the reward), token mean over the
-    // batch (TRL: masked_mean(pg_loss_max, ~padding_mask); verl "token-mean").
+    /// The clipped surrogate of DeepSeekMath eq. 1 is grpo_loss with per-token advantages (N, L):
+    /// ε_low = ε_high = cliprange, β = 0 (PPO puts the KL in the reward), token mean over the
+    /// batch (TRL: masked_mean(pg_loss_max, ~padding_mask); verl "token-mean").
     GrpoLossConfig policy_loss() const {
         GrpoLossConfig c;
         c.eps_low = cliprange;
@@ -64,8 +64,8 @@ struct PpoConfig {
         return c;
     }
 
-    // Throws naming the first offending field (the functions below check their own arguments
-    // too; a trainer calls this once, before its first step).
+    /// Throws naming the first offending field (the functions below check their own arguments
+    /// too; a trainer calls this once, before its first step).
     void validate() const {
         require(gamma >= 0.0 && gamma <= 1.0, "PpoConfig: gamma = ", gamma, ", expected 0 <= gamma <= 1");
         require(lam >= 0.0 && lam <= 1.0, "PpoConfig: lam = ", lam, ", expected 0 <= lam <= 1");
@@ -87,11 +87,11 @@ inline void require_unit(double x, const char* op, const char* name) {
 
 }  // namespace ppo_detail
 
-// DeepSeekMath eq. 2: r_t = r_φ(q, o_≤t)·[t = last] − β·log(π_θ(o_t|·) / π_ref(o_t|·)), with the
-// rule-based score in place of the reward model r_φ. scores: (N); logp, ref_logp, mask: (N, L)
-// (the rollout's log-probs, no gradient) -> rewards (N, L). KL_t is the estimator `kl` (k1 =
-// logp − ref_logp, TRL's default). A row with no completion token has nowhere to put its score
-// and gets none (nothing of it is trained).
+/// DeepSeekMath eq. 2: r_t = r_φ(q, o_≤t)·[t = last] − β·log(π_θ(o_t|·) / π_ref(o_t|·)), with the
+/// rule-based score in place of the reward model r_φ. scores: (N); logp, ref_logp, mask: (N, L)
+/// (the rollout's log-probs, no gradient) -> rewards (N, L). KL_t is the estimator `kl` (k1 =
+/// logp − ref_logp, TRL's default). A row with no completion token has nowhere to put its score
+/// and gets none (nothing of it is trained).
 template <class T, class B>
 Tensor<T, B> per_token_rewards(const std::vector<double>& scores, const Tensor<T, B>& logp,
                                const Tensor<T, B>& ref_logp, const Tensor<T, B>& mask, double kl_coef,
@@ -123,17 +123,18 @@ Tensor<T, B> per_token_rewards(const std::vector<double>& scores, const Tensor<T
     return Tensor<T, B>::from(s, r);
 }
 
+/// What gae returns: per-token advantages and the value targets.
 template <class T, class B>
 struct Gae {
-    Tensor<T, B> advantages;  // (N, L), 0 on padding
-    Tensor<T, B> returns;     // (N, L) = advantages + values, 0 on padding: the value target
+    Tensor<T, B> advantages;  ///< (N, L), 0 on padding
+    Tensor<T, B> returns;     ///< (N, L) = advantages + values, 0 on padding: the value target
 };
 
-// Generalized Advantage Estimation (Schulman et al. 2016, arXiv 1506.02438, eq. 16):
-//   δ_t = r_t + γ·V_{t+1} − V_t,   A_t = Σ_{l≥0} (γλ)^l δ_{t+l} = δ_t + γλ·A_{t+1}
-// computed backwards per row; after a row's last token the episode is over: V = 0, A = 0.
-// A masked token in the middle is skipped (verl's compute_gae_advantage_return): V_{t+1} is
-// the next *unmasked* token's value. rewards, values, mask: (N, L).
+/// Generalized Advantage Estimation (Schulman et al. 2016, arXiv 1506.02438, eq. 16):
+///   δ_t = r_t + γ·V_{t+1} − V_t,   A_t = Σ_{l≥0} (γλ)^l δ_{t+l} = δ_t + γλ·A_{t+1}
+/// computed backwards per row; after a row's last token the episode is over: V = 0, A = 0.
+/// A masked token in the middle is skipped (verl's compute_gae_advantage_return): V_{t+1} is
+/// the next *unmasked* token's value. rewards, values, mask: (N, L).
 template <class T, class B>
 Gae<T, B> gae(const Tensor<T, B>& rewards, const Tensor<T, B>& values, const Tensor<T, B>& mask, double gamma,
               double lam) {
@@ -147,7 +148,7 @@ Gae<T, B> gae(const Tensor<T, B>& rewards, const Tensor<T, B>& values, const Ten
     const std::vector<T> r = rewards.to_host(), v = values.to_host(), m = mask.to_host();
     std::vector<T> adv(r.size(), T(0)), ret(r.size(), T(0));
     for (std::int64_t n = 0; n < N; ++n) {
-        double next_value = 0.0, next_adv = 0.0;  // V_{t+1}, A_{t+1}: 0 past the last token
+        double next_value = 0.0, next_adv = 0.0;  ///< V_{t+1}, A_{t+1}: 0 past the last token
         for (std::int64_t t = L - 1; t >= 0; --t) {
             const std::int64_t k = n * L + t;
             if (m[k] == T(0)) continue;
@@ -162,13 +163,13 @@ Gae<T, B> gae(const Tensor<T, B>& rewards, const Tensor<T, B>& values, const Ten
     return {Tensor<T, B>::from(s, adv), Tensor<T, B>::from(s, ret)};
 }
 
-// The ε under the square root of TRL's masked_whiten (and verl's).
+/// The ε under the square root of TRL's masked_whiten (and verl's).
 constexpr double kWhitenEps = 1e-8;
 
-// TRL's masked_whiten (trl/trainer/utils.py): over the masked entries of the whole batch,
-//   mean = Σ m·x / Σ m,   var = Σ m·(x − mean)² / (Σ m − 1)     (masked_var, unbiased: Bessel)
-//   x <- (x − mean) / sqrt(var + 1e-8)          (+ mean again when !shift_mean, as for rewards)
-// Padding comes back as 0 (TRL masked_fill's it after). x, mask: (N, L) or any equal shapes.
+/// TRL's masked_whiten (trl/trainer/utils.py): over the masked entries of the whole batch,
+///   mean = Σ m·x / Σ m,   var = Σ m·(x − mean)² / (Σ m − 1)     (masked_var, unbiased: Bessel)
+///   x <- (x − mean) / sqrt(var + 1e-8)          (+ mean again when !shift_mean, as for rewards)
+/// Padding comes back as 0 (TRL masked_fill's it after). x, mask: (N, L) or any equal shapes.
 template <class T, class B>
 Tensor<T, B> masked_whiten(const Tensor<T, B>& x, const Tensor<T, B>& mask, bool shift_mean = true) {
     require_shape(mask, x.shape(), "masked_whiten", "mask");
@@ -196,8 +197,8 @@ Tensor<T, B> masked_whiten(const Tensor<T, B>& x, const Tensor<T, B>& mask, bool
     return Tensor<T, B>::from(x.shape(), out);
 }
 
-// GAE with the config's γ, λ, then whitened advantages when config.whiten_advantages. The
-// returns are taken before whitening (TRL, verl): the critic regresses on the raw scale.
+/// GAE with the config's γ, λ, then whitened advantages when config.whiten_advantages. The
+/// returns are taken before whitening (TRL, verl): the critic regresses on the raw scale.
 template <class T, class B>
 Gae<T, B> ppo_advantages(const Tensor<T, B>& rewards, const Tensor<T, B>& values, const Tensor<T, B>& mask,
                          const PpoConfig& config) {
@@ -206,18 +207,19 @@ Gae<T, B> ppo_advantages(const Tensor<T, B>& rewards, const Tensor<T, B>& values
     return out;
 }
 
-// One token of the clipped value loss (OpenAI baselines' ppo2, not in the PPO paper; Engstrom
-// et al. 2020, arXiv 2005.12729, §3; kept by TRL and verl):
-//   V_c = clip(V, V_old − c, V_old + c),   l = max((V − R)², (V_c − R)²)
-// The clipped branch wins (l2 > l1) only when V is outside [V_old − c, V_old + c] (inside,
-// V_c = V and l1 = l2), where V_c is a constant: dl/dV = 0. Otherwise dl/dV = 2(V − R).
+/// One token of the clipped value loss (OpenAI baselines' ppo2, not in the PPO paper; Engstrom
+/// et al. 2020, arXiv 2005.12729, §3; kept by TRL and verl):
+///   V_c = clip(V, V_old − c, V_old + c),   l = max((V − R)², (V_c − R)²)
+/// The clipped branch wins (l2 > l1) only when V is outside [V_old − c, V_old + c] (inside,
+/// V_c = V and l1 = l2), where V_c is a constant: dl/dV = 0. Otherwise dl/dV = 2(V − R).
 template <class T>
 struct ValueToken {
-    T loss;
-    T dloss_dvalue;
-    bool clipped;  // TRL's vf_clipfrac counts (V_c − R)² > (V − R)²
+    T loss;  ///< the token's value loss term
+    T dloss_dvalue;  ///< d(term)/dV
+    bool clipped;  ///< TRL's vf_clipfrac counts (V_c − R)² > (V − R)²
 };
 
+/// The clipped value loss at one token, its d/dV and whether the clipped branch won.
 template <class T>
 GRPO_HOST_DEVICE ValueToken<T> clipped_value_token(T value, T old_value, T ret, T cliprange_value) {
     const T lo = old_value - cliprange_value, hi = old_value + cliprange_value;
@@ -230,18 +232,19 @@ GRPO_HOST_DEVICE ValueToken<T> clipped_value_token(T value, T old_value, T ret, 
     return out;
 }
 
+/// The value loss (differentiable) and its metrics.
 template <class T, class B>
 struct ValueLossOutput {
-    Var<T, B> loss;        // ()
-    double clip_frac = 0;  // masked token mean of [(V_c − R)² > (V − R)²]  (TRL vf_clipfrac)
-    double tokens = 0;     // Σ mask
+    Var<T, B> loss;        ///< ()
+    double clip_frac = 0;  ///< masked token mean of [(V_c − R)² > (V − R)²]  (TRL vf_clipfrac)
+    double tokens = 0;     ///< Σ mask
 };
 
-// TRL's value loss: vf_loss = ½ · masked_mean(max((V − R)², (V_c − R)²)) over the completion
-// tokens, a fused op like grpo_loss: the forward writes the loss and dloss/dV, the backward
-// scales that by the upstream gradient. values: (N, L) Var (Critic::values); old_values (the
-// rollout's V), returns (gae), mask: (N, L). The gradient flows through values only.
-// cliprange_value = ∞ turns the clipping off (plain ½ MSE).
+/// TRL's value loss: vf_loss = ½ · masked_mean(max((V − R)², (V_c − R)²)) over the completion
+/// tokens, a fused op like grpo_loss: the forward writes the loss and dloss/dV, the backward
+/// scales that by the upstream gradient. values: (N, L) Var (Critic::values); old_values (the
+/// rollout's V), returns (gae), mask: (N, L). The gradient flows through values only.
+/// cliprange_value = ∞ turns the clipping off (plain ½ MSE).
 template <class T, class B>
 ValueLossOutput<T, B> value_loss(Tape* tape, const Var<T, B>& values, const Tensor<T, B>& old_values,
                                  const Tensor<T, B>& returns, const Tensor<T, B>& mask, double cliprange_value) {
@@ -256,7 +259,7 @@ ValueLossOutput<T, B> value_loss(Tape* tape, const Var<T, B>& values, const Tens
                          m = mask.to_host();
     ValueLossOutput<T, B> out;
     for (const T w : m) out.tokens += static_cast<double>(w);
-    const double scale = 0.5 / (out.tokens > 0 ? out.tokens : 1.0);  // ½ · masked mean
+    const double scale = 0.5 / (out.tokens > 0 ? out.tokens : 1.0);  ///< ½ · masked mean
     std::vector<T> dvalues(v.size(), T(0));                          // dloss/dV
     double total = 0.0, clipped = 0.0;
     for (std::size_t k = 0; k < v.size(); ++k) {
@@ -278,29 +281,30 @@ ValueLossOutput<T, B> value_loss(Tape* tape, const Var<T, B>& values, const Tens
     return out;
 }
 
-// The value network V(s_t): a transformer trunk and a scalar head on its final hidden state,
-//   V = h · w + b,   h = Transformer::hidden (C), w: (C, 1), b: (1)
-// InstructGPT (arXiv 2203.02155 §3.5) and TRL use a value model as large as the policy (pass
-// the policy's config: that is the cost GRPO removes). They initialise it from the reward
-// model; with rule-based scores there is none, so the trunk is fresh from the Rng. The critic
-// reads no logits, so its trunk is built with tied_head (no (C, V) LM head that would never
-// get a gradient), like TRL's value model, a sequence-classification model: trunk + `score`.
-// The head starts as N(0, 1/√(C + 1)), bias 0: the scalar head of lm-human-preference-details
-// (Huang et al.'s reproduction of OpenAI's lm-human-preferences).
+/// The value network V(s_t): a transformer trunk and a scalar head on its final hidden state,
+///   V = h · w + b,   h = Transformer::hidden (C), w: (C, 1), b: (1)
+/// InstructGPT (arXiv 2203.02155 §3.5) and TRL use a value model as large as the policy (pass
+/// the policy's config: that is the cost GRPO removes). They initialise it from the reward
+/// model; with rule-based scores there is none, so the trunk is fresh from the Rng. The critic
+/// reads no logits, so its trunk is built with tied_head (no (C, V) LM head that would never
+/// get a gradient), like TRL's value model, a sequence-classification model: trunk + `score`.
+/// The head starts as N(0, 1/√(C + 1)), bias 0: the scalar head of lm-human-preference-details
+/// (Huang et al.'s reproduction of OpenAI's lm-human-preferences).
 template <class T, class B>
 class Critic {
 public:
+    /// A critic of that config (tied_head forced), trunk and scalar head fresh from `rng`.
     Critic(const TransformerConfig& config, Rng& rng) : trunk_(trunk_config(config), rng) {
         const std::int64_t C = config.d_model;
         head_weight_ = Var<T, B>::param(Tensor<T, B>::randn({C, 1}, rng, 1.0 / std::sqrt(static_cast<double>(C) + 1.0)));
         head_bias_ = Var<T, B>::param(Tensor<T, B>::zeros({1}));
     }
-    // As large as the policy (InstructGPT, TRL): the policy's config, fresh weights.
+    /// As large as the policy (InstructGPT, TRL): the policy's config, fresh weights.
     Critic(const Transformer<T, B>& policy, Rng& rng) : Critic(policy.config(), rng) {}
 
-    // V(s_t) for every completion token t: (N, L), at the positions whose log-probs
-    // policy_logprobs gathers, i.e. the state after the prompt and o_<t, before o_t is chosen
-    // (TRL: vpred[:, context_length − 1 : −1]). Padded columns hold some real state's value.
+    /// V(s_t) for every completion token t: (N, L), at the positions whose log-probs
+    /// policy_logprobs gathers, i.e. the state after the prompt and o_<t, before o_t is chosen
+    /// (TRL: vpred[:, context_length − 1 : −1]). Padded columns hold some real state's value.
     Var<T, B> values(Tape* tape, const PolicyBatch<B>& batch) {
         const std::int64_t N = batch.rows, W = batch.width, L = batch.completion_width;
         const std::int64_t C = trunk_.config().d_model;
@@ -308,14 +312,14 @@ public:
                 ", expected (rows, width) = (", N, ", ", W, ")");
         require(batch.columns.shape() == Shape{N * L}, "Critic::values: columns have shape ", batch.columns.shape(),
                 ", expected (rows x completion_width) = (", N * L, ")");
-        const Var<T, B> h = trunk_.hidden(tape, batch.ids);               // (N, W, C)
-        const Var<T, B> flat = reshape(tape, h, {N * W, C});              // (N·W, C)
-        const Var<T, B> states = gather_rows(tape, flat, batch.columns);  // (N·L, C): s_t per token
-        const Var<T, B> v = add(tape, matmul(tape, states, head_weight_), head_bias_);  // (N·L, 1)
+        const Var<T, B> h = trunk_.hidden(tape, batch.ids);               ///< (N, W, C)
+        const Var<T, B> flat = reshape(tape, h, {N * W, C});              ///< (N·W, C)
+        const Var<T, B> states = gather_rows(tape, flat, batch.columns);  ///< (N·L, C): s_t per token
+        const Var<T, B> v = add(tape, matmul(tape, states, head_weight_), head_bias_);  ///< (N·L, 1)
         return reshape(tape, v, {N, L});
     }
 
-    // The trunk's parameters (Transformer's names), then value_head.weight and value_head.bias.
+    /// The trunk's parameters (Transformer's names), then value_head.weight and value_head.bias.
     std::vector<std::pair<std::string, Var<T, B>>> named_params() const {
         std::vector<std::pair<std::string, Var<T, B>>> out = trunk_.named_params();
         out.push_back({"value_head.weight", head_weight_});
@@ -323,22 +327,24 @@ public:
         return out;
     }
 
+    /// Every parameter, in named_params() order.
     std::vector<Var<T, B>> params() const {
         std::vector<Var<T, B>> out;
         for (auto& named : named_params()) out.push_back(named.second);
         return out;
     }
 
+    /// The number of weights in all parameters.
     std::int64_t parameter_count() const {
         std::int64_t n = 0;
         for (auto& named : named_params()) n += named.second.numel();
         return n;
     }
 
-    // The trunk, e.g. for its MoE balance loss and update_balance_biases().
+    /// The trunk, e.g. for its MoE balance loss and update_balance_biases().
     Transformer<T, B>& trunk() { return trunk_; }
-    const Transformer<T, B>& trunk() const { return trunk_; }
-    const TransformerConfig& config() const { return trunk_.config(); }  // tied_head = true
+    const Transformer<T, B>& trunk() const { return trunk_; }  ///< the trunk
+    const TransformerConfig& config() const { return trunk_.config(); }  ///< the trunk's config (tied_head = true)
 
 private:
     static TransformerConfig trunk_config(TransformerConfig config) {
@@ -347,8 +353,8 @@ private:
     }
 
     Transformer<T, B> trunk_;
-    Var<T, B> head_weight_;  // (C, 1)
-    Var<T, B> head_bias_;    // (1)
+    Var<T, B> head_weight_;  ///< (C, 1)
+    Var<T, B> head_bias_;    ///< (1)
 };
 
 }  // namespace grpo

@@ -18,6 +18,7 @@
 // vocabulary, a step index outside the width — throws grpo::Error as everywhere else.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -37,29 +38,29 @@
 
 namespace grpo {
 
-// A step of a completion's text: the byte offset of its last byte, and its reward.
+/// A step of a completion's text: the byte offset of its last byte, and its reward.
 struct TextStep {
-    std::size_t last_byte = 0;
-    double reward = 0.0;
+    std::size_t last_byte = 0;  ///< byte offset of the step's last byte in the completion
+    double reward = 0.0;  ///< the step's reward
 };
 
-// A step of a completion's tokens: the index of the token that holds its last character.
+/// A step of a completion's tokens: the index of the token that holds its last character.
 struct ProcessStep {
-    std::int64_t end_token = 0;
-    double reward = 0.0;
+    std::int64_t end_token = 0;  ///< index of the token holding the step's last character
+    double reward = 0.0;  ///< the step's reward
 };
 
-// A step longer than this is not an equation a solver writes; it scores 0 unread.
+/// A step longer than this is not an equation a solver writes; it scores 0 unread.
 constexpr std::size_t kMaxStepBytes = 256;
 
 namespace process_detail {
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// One side of a step with x replaced by "(value)", and a factor written next to another read
-// as a product: "2x", "(x - 1)x", "3(x + 1)", "x(x + 1)" get a '*' between them. The expression
-// evaluator knows no variables and no implicit multiplication. A number after x ("x2") gets no
-// '*' and stays unreadable.
+/// One side of a step with x replaced by "(value)", and a factor written next to another read
+/// as a product: "2x", "(x - 1)x", "3(x + 1)", "x(x + 1)" get a '*' between them. The expression
+/// evaluator knows no variables and no implicit multiplication. A number after x ("x2") gets no
+/// '*' and stays unreadable.
 inline std::string substitute_x(std::string_view side, std::string_view value) {
     std::string out;
     for (std::size_t i = 0; i < side.size(); ++i) {
@@ -78,7 +79,7 @@ inline std::string substitute_x(std::string_view side, std::string_view value) {
     return out;
 }
 
-// The exact value of one side at x = value, or nullopt if it is not an expression.
+/// The exact value of one side at x = value, or nullopt if it is not an expression.
 inline std::optional<Rational> evaluate_side(std::string_view side, std::string_view value) {
     ExpressionLimits limits;
     limits.max_length = 64 * kMaxStepBytes;  // room for every x of a long step to expand
@@ -89,13 +90,17 @@ inline std::optional<Rational> evaluate_side(std::string_view side, std::string_
 
 }  // namespace process_detail
 
-// The byte range [begin, end) of a completion's reasoning: after the first <think> (or from the
-// start if there is none) up to the first </think> after it; without one, up to the first
-// <answer>, or the end of the text.
+/// The byte range [begin, end) of a completion's reasoning: after the first `<think>` (or from the
+/// start if there is none) up to the first `</think>` after it; without one, up to the first
+/// `<answer>`, or the end of the text.
 struct TextRange {
+    /// The range's first byte and one past its last.
+    ///@{
     std::size_t begin = 0, end = 0;
+    ///@}
 };
 
+/// The byte range of `completion`'s reasoning (see TextRange).
 inline TextRange reasoning_range(std::string_view completion) {
     constexpr std::string_view open = "<think>", close = "</think>", answer = "<answer>";
     const std::size_t opened = completion.find(open);
@@ -106,8 +111,8 @@ inline TextRange reasoning_range(std::string_view completion) {
     return {begin, end};
 }
 
-// The steps of a completion: each non-empty line of its reasoning, without surrounding
-// whitespace, as byte ranges into `completion`.
+/// The steps of a completion: each non-empty line of its reasoning, without surrounding
+/// whitespace, as byte ranges into `completion`.
 inline std::vector<TextRange> reasoning_steps(std::string_view completion) {
     const TextRange reasoning = reasoning_range(completion);
     std::vector<TextRange> steps;
@@ -124,20 +129,20 @@ inline std::vector<TextRange> reasoning_steps(std::string_view completion) {
     return steps;
 }
 
-// 1 if `step` is "lhs = rhs" (exactly one '=') where both sides are expressions in x — integers,
-// + - * / and their Unicode signs, parentheses, unary minus, "x", "2x", "-x" — that are equal
-// when x is `solution`, computed exactly; 0 for anything else. Never throws.
+/// 1 if `step` is "lhs = rhs" (exactly one '=') where both sides are expressions in x — integers,
+/// + - * / and their Unicode signs, parentheses, unary minus, "x", "2x", "-x" — that are equal
+/// when x is `solution`, computed exactly; 0 for anything else. Never throws.
 inline double linear_step_reward(std::string_view step, const Rational& solution) {
     if (step.size() > kMaxStepBytes) return 0.0;
     const std::size_t equals = step.find('=');
     if (equals == std::string_view::npos || step.find('=', equals + 1) != std::string_view::npos) return 0.0;
-    const std::string value = solution.to_string();  // "2", "-7/2": the evaluator reads a fraction as a division
+    const std::string value = solution.to_string();  ///< "2", "-7/2": the evaluator reads a fraction as a division
     const std::optional<Rational> lhs = process_detail::evaluate_side(step.substr(0, equals), value);
     const std::optional<Rational> rhs = process_detail::evaluate_side(step.substr(equals + 1), value);
     return lhs && rhs && *lhs == *rhs ? 1.0 : 0.0;
 }
 
-// Every step of a completion, scored by linear_step_reward against the equation's solution.
+/// Every step of a completion, scored by linear_step_reward against the equation's solution.
 inline std::vector<TextStep> linear_equation_text_steps(std::string_view completion, const LinearEquation& eq) {
     require(eq.a != 0, "linear_equation_text_steps: the equation has a = 0, expected a solvable a·x + b = c");
     const Rational solution = eq.solution();
@@ -149,17 +154,26 @@ inline std::vector<TextStep> linear_equation_text_steps(std::string_view complet
     return out;
 }
 
-// ends[t] = bytes of the decoded text of ids[0..t], i.e. the offset just past token t's text,
-// exactly as Tokenizer::decode(ids, lenient = true) lays it out. A special token such as
-// <think> is one token of several bytes; <eos> and <pad> have none; a byte escape <byte> h l is
-// three tokens for one byte, held by its last token (the first two add nothing); a broken
-// escape is U+FFFD (3 bytes) on the <byte> token, as lenient decoding writes it.
-// Throws only for an id outside the tokenizer's vocabulary (a model/tokenizer mismatch).
+/// ends[t] = bytes of the decoded text of ids[0..t], i.e. the offset just past token t's text,
+/// exactly as Tokenizer::decode(ids, lenient = true) lays it out. For the CharTokenizer: a
+/// special token such as `<think>` is one token of several bytes; `<eos>` and `<pad>` have none; a byte
+/// escape `<byte>` h l is three tokens for one byte, held by its last token (the first two add
+/// nothing); a broken escape is U+FFFD (3 bytes) on the `<byte>` token, as lenient decoding writes
+/// it. Any other tokenizer: the length of each prefix's decoded text, made non-decreasing from the
+/// end (a token that ends inside a UTF-8 character decodes with a U+FFFD that the next token
+/// replaces; the character is held by the token that completes it).
+/// Throws only for an id outside the tokenizer's vocabulary (a model/tokenizer mismatch).
 inline std::vector<std::size_t> token_text_ends(const Tokenizer& tokenizer, const std::vector<TokenId>& ids) {
     std::vector<std::size_t> ends(ids.size());
+    if (!dynamic_cast<const CharTokenizer*>(&tokenizer.model())) {
+        for (std::size_t t = 0; t < ids.size(); ++t)
+            ends[t] = tokenizer.decode(std::vector<TokenId>(ids.begin(), ids.begin() + t + 1), true).size();
+        for (std::size_t t = ids.size(); t-- > 1;) ends[t - 1] = std::min(ends[t - 1], ends[t]);
+        return ends;
+    }
     std::size_t length = 0;
     for (std::size_t t = 0; t < ids.size(); ++t) {
-        if (ids[t] == Tokenizer::kByte && t + 2 < ids.size()) {
+        if (ids[t] == CharTokenizer::kByte && t + 2 < ids.size()) {
             const std::string byte = tokenizer.decode({ids[t], ids[t + 1], ids[t + 2]}, true);
             if (byte.size() == 1) {  // a well-formed escape (a broken one gives U+FFFD + more)
                 ends[t] = ends[t + 1] = length;
@@ -174,10 +188,10 @@ inline std::vector<std::size_t> token_text_ends(const Tokenizer& tokenizer, cons
     return ends;
 }
 
-// The token that holds byte `offset` of the decoded text: the first t with ends[t] > offset.
-// -1 if the text is shorter (cannot happen for offsets taken from the same decoded text).
+/// The token that holds byte `offset` of the decoded text: the first t with ends[t] > offset.
+/// -1 if the text is shorter (cannot happen for offsets taken from the same decoded text).
 inline std::int64_t token_holding_byte(const std::vector<std::size_t>& ends, std::size_t offset) {
-    std::size_t lo = 0, hi = ends.size();  // binary search: ends is non-decreasing
+    std::size_t lo = 0, hi = ends.size();  ///< binary search: ends is non-decreasing
     while (lo < hi) {
         const std::size_t mid = lo + (hi - lo) / 2;
         if (ends[mid] > offset) hi = mid;
@@ -186,9 +200,9 @@ inline std::int64_t token_holding_byte(const std::vector<std::size_t>& ends, std
     return lo < ends.size() ? static_cast<std::int64_t>(lo) : -1;
 }
 
-// The process steps of one sampled completion (its token ids, as the sampler returns them):
-// decoded leniently, split and scored by the linear-equation rule, each step placed at the token
-// that holds its last character.
+/// The process steps of one sampled completion (its token ids, as the sampler returns them):
+/// decoded leniently, split and scored by the linear-equation rule, each step placed at the token
+/// that holds its last character.
 inline std::vector<ProcessStep> linear_equation_process_steps(const Tokenizer& tokenizer,
                                                               const std::vector<TokenId>& completion,
                                                               const LinearEquation& eq) {
@@ -200,8 +214,8 @@ inline std::vector<ProcessStep> linear_equation_process_steps(const Tokenizer& t
     return out;
 }
 
-// Per completion, its process steps. completions: (N) token rows = (prompts × G), grouped
-// consecutively as the sampler returns them; equations: one per prompt.
+/// Per completion, its process steps. completions: (N) token rows = (prompts × G), grouped
+/// consecutively as the sampler returns them; equations: one per prompt.
 inline std::vector<std::vector<ProcessStep>> linear_equation_process_steps(
     const Tokenizer& tokenizer, const std::vector<std::vector<TokenId>>& completions,
     const std::vector<LinearEquation>& equations, int group_size) {
@@ -215,25 +229,29 @@ inline std::vector<std::vector<ProcessStep>> linear_equation_process_steps(
     return out;
 }
 
+/// Per-token advantages from step rewards (process supervision), with the groups' statistics.
 struct ProcessAdvantages {
-    std::vector<double> advantages;  // (N, L) row-major: A_{i,t}
-    std::int64_t rows = 0, width = 0;  // N, L
-    std::vector<double> group_mean;  // (N / G): mean of the group's step rewards
-    std::vector<double> group_std;   // (N / G): the std that divided (before eps); 0 for `none`
-    int zero_std_groups = 0;         // groups whose step rewards are all equal (or have none)
-    double frac_reward_zero_std = 0.0;
+    std::vector<double> advantages;  ///< (N, L) row-major: A_{i,t}
+    /// N, L
+    ///@{
+    std::int64_t rows = 0, width = 0;
+    ///@}
+    std::vector<double> group_mean;  ///< (N / G): mean of the group's step rewards
+    std::vector<double> group_std;   ///< (N / G): the std that divided (before eps); 0 for `none`
+    int zero_std_groups = 0;         ///< groups whose step rewards are all equal (or have none)
+    double frac_reward_zero_std = 0.0;  ///< zero_std_groups / groups
 };
 
-// Process-supervision advantages, DeepSeekMath §4.1.3: with R the rewards of every step of the
-// group's G completions,
-//     r̃_j = (r_j − mean(R)) / std(R)        A_{i,t} = Σ_{steps j of o_i with end_j ≥ t} r̃_j
-// The std kind and eps are AdvantageConfig's, named as for the outcome version (advantages.hpp):
-// `none` gives r̃ = r − mean (Dr. GRPO's choice carried over). A group whose step rewards are all
-// equal (or that has no steps) gets exactly 0 everywhere; a completion without steps gets 0.
-// Tokens after a completion's last step get 0: no step after them is rewarded, so nothing says
-// whether they helped (with a final-answer step they would be the answer tags and EOS).
-// steps: (N) = (prompts × G), grouped consecutively; width L: the (N, L) layout of grpo_loss
-// (pack_completions' L, the longest completion); every end_token must lie in [0, L).
+/// Process-supervision advantages, DeepSeekMath §4.1.3: with R the rewards of every step of the
+/// group's G completions,
+///     r̃_j = (r_j − mean(R)) / std(R)        A_{i,t} = Σ_{steps j of o_i with end_j ≥ t} r̃_j
+/// The std kind and eps are AdvantageConfig's, named as for the outcome version (advantages.hpp):
+/// `none` gives r̃ = r − mean (Dr. GRPO's choice carried over). A group whose step rewards are all
+/// equal (or that has no steps) gets exactly 0 everywhere; a completion without steps gets 0.
+/// Tokens after a completion's last step get 0: no step after them is rewarded, so nothing says
+/// whether they helped (with a final-answer step they would be the answer tags and EOS).
+/// steps: (N) = (prompts × G), grouped consecutively; width L: the (N, L) layout of grpo_loss
+/// (pack_completions' L, the longest completion); every end_token must lie in [0, L).
 inline ProcessAdvantages process_advantages(const std::vector<std::vector<ProcessStep>>& steps, int group_size,
                                             std::int64_t width, const AdvantageConfig& config = {}) {
     using namespace advantages_detail;
@@ -260,7 +278,7 @@ inline ProcessAdvantages process_advantages(const std::vector<std::vector<Proces
     out.group_mean.assign(n_groups, 0.0);
     out.group_std.assign(n_groups, 0.0);
     for (std::size_t g = 0; g < n_groups; ++g) {
-        std::vector<double> rewards;  // R: every step reward of the group
+        std::vector<double> rewards;  ///< R: every step reward of the group
         for (std::size_t i = g * G; i < (g + 1) * G; ++i)
             for (const ProcessStep& s : steps[i]) rewards.push_back(s.reward);
         const Moments m = moments(rewards.data(), rewards.data() + rewards.size());
@@ -272,7 +290,7 @@ inline ProcessAdvantages process_advantages(const std::vector<std::vector<Proces
         }
         const double scale = config.std == StdKind::none ? 1.0 : 1.0 / (out.group_std[g] + config.eps);
         for (std::size_t i = g * G; i < (g + 1) * G; ++i) {
-            double* row = out.advantages.data() + i * static_cast<std::size_t>(width);  // (L)
+            double* row = out.advantages.data() + i * static_cast<std::size_t>(width);  ///< (L)
             for (const ProcessStep& s : steps[i]) row[s.end_token] += (s.reward - m.mean) * scale;
             // Now row[t] holds the normalised rewards of the steps ending exactly at t; a suffix
             // sum turns that into the sum over the steps ending at or after t.
@@ -283,7 +301,7 @@ inline ProcessAdvantages process_advantages(const std::vector<std::vector<Proces
     return out;
 }
 
-// The advantages as the (N, L) tensor grpo_loss takes for per-token advantages.
+/// The advantages as the (N, L) tensor grpo_loss takes for per-token advantages.
 template <class T, class B>
 Tensor<T, B> advantage_tensor(const ProcessAdvantages& a) {
     std::vector<T> values(a.advantages.size());

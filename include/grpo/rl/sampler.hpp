@@ -5,8 +5,8 @@
 // How it runs (inference only: no tape, KV caches):
 //   for each prompt (length P) one batch of G rows, all the same prompt, so no padding inside
 //   the prompt is ever needed: the prompt runs once as a (G, P) forward into fresh caches, then
-//   every step feeds the (G, 1) tokens just chosen. A row that produced EOS (Tokenizer::kEos)
-//   is finished: it is fed kPad from then on and its outputs are ignored (rows never see each
+//   every step feeds the (G, 1) tokens just chosen. A row that produced EOS (config.eos_id,
+//   the tokenizer's) is finished: it is fed kPaddingFill from then on and its outputs are ignored (rows never see each
 //   other, so this changes nothing for the others). Decoding stops when every row is finished
 //   or after max_new_tokens.
 // Randomness (a CUDA sampler must reproduce this exactly): completion j of prompt i uses the
@@ -31,22 +31,30 @@
 
 namespace grpo {
 
+/// The id written after the end of a shorter row when rows are packed into one (N, L) batch.
+/// Any id in the vocabulary would do: the masks are 0 there and, with causal attention, a later
+/// position never changes an earlier one. 0 is in every vocabulary.
+constexpr std::int32_t kPaddingFill = 0;
+
+/// G sampled completions per prompt, with their log-probs and whether each was truncated.
 struct Completions {
-    // N = prompts × G, grouped consecutively: rows [i·G, (i+1)·G) belong to prompt i.
-    std::vector<std::vector<std::int32_t>> tokens;  // the completion ids, with the EOS if produced
-    std::vector<std::vector<double>> logprobs;      // per token: log softmax(logits / T) at it
-    std::vector<bool> truncated;                    // no EOS within max_new_tokens
-    std::int64_t generated_tokens = 0;              // Σ completion lengths
-    int group_size = 0;
+    /// N = prompts × G, grouped consecutively: rows [i·G, (i+1)·G) belong to prompt i.
+    std::vector<std::vector<std::int32_t>> tokens;  ///< the completion ids, with the EOS if produced
+    std::vector<std::vector<double>> logprobs;      ///< per token: log softmax(logits / T) at it
+    std::vector<bool> truncated;                    ///< no EOS within max_new_tokens
+    std::int64_t generated_tokens = 0;              ///< Σ completion lengths
+    int group_size = 0;  ///< G
 };
 
-// G completions per prompt; see the header comment for batching and randomness.
+/// G completions per prompt; see the header comment for batching and randomness.
 template <class T, class B>
 Completions sample_groups(Transformer<T, B>& model, const std::vector<std::vector<std::int32_t>>& prompts,
                           const SamplingConfig& config) {
     config.validate();
     const TransformerConfig& mc = model.config();
     const std::int64_t V = mc.vocab_size, G = config.group_size;
+    require(config.eos_id >= 0 && config.eos_id < V, "sample_groups: eos_id = ", config.eos_id,
+            ", expected the tokenizer's eos_id() in the vocabulary [0, ", V, ")");
     for (std::size_t i = 0; i < prompts.size(); ++i) {
         const std::int64_t P = static_cast<std::int64_t>(prompts[i].size());
         require(P >= 1, "sample_groups: prompt ", i, " is empty");
@@ -64,8 +72,8 @@ Completions sample_groups(Transformer<T, B>& model, const std::vector<std::vecto
     out.tokens.resize(N);
     out.logprobs.resize(N);
     out.truncated.assign(N, true);
-    // The per-row picks run where the logits are (B::sample_rows): only G uniforms go in and
-    // G picks come back each step, never the (G, V) logits.
+    /// The per-row picks run where the logits are (B::sample_rows): only G uniforms go in and
+    /// G picks come back each step, never the (G, V) logits.
     const auto uniforms = B::template allocate<double>(G);
     const auto picks = B::template allocate<SampledToken>(G);
     const auto scratch = B::template allocate<std::int32_t>(config.filters() ? G * V : 0);
@@ -80,7 +88,7 @@ Completions sample_groups(Transformer<T, B>& model, const std::vector<std::vecto
         for (std::int64_t j = 0; j < G; ++j) batch_ids.insert(batch_ids.end(), prompts[i].begin(), prompts[i].end());
         typename Transformer<T, B>::Caches caches;
         Tensor<T, B> logits = model.forward(nullptr, Ids<B>::from({G, P}, batch_ids), &caches).value();
-        std::int64_t row_stride = P * V, row_offset = (P - 1) * V;  // the last position of each row
+        std::int64_t row_stride = P * V, row_offset = (P - 1) * V;  ///< the last position of each row
         std::vector<bool> done(G, false);
         for (int step = 0; step < config.max_new_tokens; ++step) {
             for (std::int64_t j = 0; j < G; ++j) u[static_cast<std::size_t>(j)] = rngs[j].uniform();
@@ -88,7 +96,7 @@ Completions sample_groups(Transformer<T, B>& model, const std::vector<std::vecto
             B::sample_rows(G, V, row_stride, logits.data() + row_offset, config, uniforms.get(),
                            config.filters() ? scratch.get() : nullptr, picks.get());
             B::copy_to_host(picks.get(), picked.data(), G);
-            std::vector<std::int32_t> next(G, Tokenizer::kPad);
+            std::vector<std::int32_t> next(G, kPaddingFill);
             bool any_active = false;
             for (std::int64_t j = 0; j < G; ++j) {
                 if (done[j]) continue;  // a finished row drew its uniform above and ignores its pick
@@ -98,7 +106,7 @@ Completions sample_groups(Transformer<T, B>& model, const std::vector<std::vecto
                 out.logprobs[n].push_back(s.logprob);
                 ++out.generated_tokens;
                 next[j] = s.token;
-                if (s.token == Tokenizer::kEos) {
+                if (s.token == config.eos_id) {
                     done[j] = true;
                     out.truncated[n] = false;
                 } else {
@@ -114,14 +122,25 @@ Completions sample_groups(Transformer<T, B>& model, const std::vector<std::vecto
     return out;
 }
 
-// Completions packed for the loss: (N, L) with L the longest completion (at least 1).
+/// `config` with the tokenizer's end id, for the callers that own a tokenizer (trainers, the
+/// evaluator, rejection sampling): eos_id may be left -1 or name that same id; any other is an
+/// error, not overridden.
+inline SamplingConfig with_eos_of(const Tokenizer& tokenizer, SamplingConfig config, const char* who) {
+    require(config.eos_id == -1 || config.eos_id == tokenizer.eos_id(), who, ": sampling eos_id = ", config.eos_id,
+            ", but the tokenizer's eos_id() is ", tokenizer.eos_id(), " (leave it -1 to take the tokenizer's)");
+    config.eos_id = tokenizer.eos_id();
+    return config;
+}
+
+/// Completions packed for the loss: (N, L) with L the longest completion (at least 1).
 template <class T, class B>
 struct PackedCompletions {
-    Ids<B> tokens;          // (N, L): completion ids, kPad after the end
-    Tensor<T, B> mask;      // (N, L): 1 on completion tokens (the EOS included), 0 on padding
-    Tensor<T, B> logprobs;  // (N, L): the sampler's log-probs (GRPO's old_logp), 0 on padding
+    Ids<B> tokens;          ///< (N, L): completion ids, kPaddingFill after the end
+    Tensor<T, B> mask;      ///< (N, L): 1 on completion tokens (the EOS included), 0 on padding
+    Tensor<T, B> logprobs;  ///< (N, L): the sampler's log-probs (GRPO's old_logp), 0 on padding
 };
 
+/// The completions as (N, L) tokens, mask and log-probs for the loss.
 template <class T, class B>
 PackedCompletions<T, B> pack_completions(const Completions& c) {
     require(c.tokens.size() == c.logprobs.size(), "pack_completions: ", c.tokens.size(), " token rows but ",
@@ -133,7 +152,7 @@ PackedCompletions<T, B> pack_completions(const Completions& c) {
                 c.tokens[n].size(), " tokens but ", c.logprobs[n].size(), " log-probs");
         L = std::max<std::int64_t>(L, static_cast<std::int64_t>(c.tokens[n].size()));
     }
-    std::vector<std::int32_t> ids(static_cast<std::size_t>(N * L), Tokenizer::kPad);
+    std::vector<std::int32_t> ids(static_cast<std::size_t>(N * L), kPaddingFill);
     std::vector<T> mask(static_cast<std::size_t>(N * L), T(0)), logp(static_cast<std::size_t>(N * L), T(0));
     for (std::int64_t n = 0; n < N; ++n)
         for (std::size_t t = 0; t < c.tokens[n].size(); ++t) {

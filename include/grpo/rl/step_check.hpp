@@ -19,7 +19,7 @@
 
 namespace grpo {
 
-// `step` without a leading "label:" (one word of letters, any script); unchanged if it has none.
+/// `step` without a leading "label:" (one word of letters, any script); unchanged if it has none.
 inline std::string_view step_equation(std::string_view step) {
     const std::size_t colon = step.find(':');
     if (colon == std::string_view::npos || colon == 0) return step;
@@ -32,14 +32,17 @@ inline std::string_view step_equation(std::string_view step) {
     return rest;
 }
 
+/// Scores one reasoning step: 1 when it checks, 0 when not.
 using StepRule = std::function<double(std::string_view)>;
 
+/// Scores a step 1 when it is an equation "lhs = rhs" that holds at the equation's solution.
 inline StepRule linear_step_rule(const LinearEquation& eq) {
     require(eq.a != 0, "linear_step_rule: a = 0, expected a solvable a·x + b = c");
     const Rational solution = eq.solution();
     return [solution](std::string_view step) { return linear_step_reward(step_equation(step), solution); };
 }
 
+/// Scores a step 1 when it is an exact "lhs = rhs" without x.
 inline StepRule arithmetic_step_rule() {
     return [](std::string_view step) {
         const std::string_view equation = step_equation(step);
@@ -48,12 +51,16 @@ inline StepRule arithmetic_step_rule() {
     };
 }
 
+/// How many reasoning steps a completion has and how many a step rule verified.
 struct StepVerdict {
+    /// The steps judged, and those the rule scored as correct.
+    ///@{
     int steps = 0, verified = 0;
-    bool all() const { return steps > 0 && verified == steps; }
+    ///@}
+    bool all() const { return steps > 0 && verified == steps; }  ///< at least one step, and every step verified
 };
 
-// The reasoning lines of `completion` (process_supervision.hpp's reasoning_steps), each judged.
+/// The reasoning lines of `completion` (process_supervision.hpp's reasoning_steps), each judged.
 inline StepVerdict verify_steps(std::string_view completion, const StepRule& rule) {
     StepVerdict verdict;
     for (const TextRange& step : reasoning_steps(completion)) {

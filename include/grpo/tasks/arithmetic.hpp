@@ -20,22 +20,23 @@
 
 namespace grpo {
 
+/// A random arithmetic expression: its text, exact value and evaluation steps.
 struct RandomExpression {
-    std::string text;  // "(3 + 4) * 2 - 5", with only the parentheses that precedence needs
-    Rational value;
-    // One line per operation, in an order that evaluates it: "3 + 4 = 7", "7 * 2 = 14",
-    // "14 - 5 = 9" (the worked solutions' steps, checkable one by one).
+    std::string text;  ///< "(3 + 4) * 2 - 5", with only the parentheses that precedence needs
+    Rational value;  ///< its exact value
+    /// One line per operation, in an order that evaluates it: "3 + 4 = 7", "7 * 2 = 14",
+    /// "14 - 5 = 9" (the worked solutions' steps, checkable one by one).
     std::vector<std::string> steps;
 };
 
 namespace arithmetic_detail {
 
-// A subexpression while the tree is built. precedence: 1 for + -, 2 for * /, 3 for atoms.
+/// A subexpression while the tree is built. precedence: 1 for + -, 2 for * /, 3 for atoms.
 struct Piece {
     std::string text;
     Rational value;
     int precedence = 3;
-    std::vector<std::string> steps;  // the operations inside it, innermost first
+    std::vector<std::string> steps;  ///< the operations inside it, innermost first
 };
 
 inline int precedence_of(char op) { return op == '+' || op == '-' ? 1 : 2; }
@@ -45,8 +46,8 @@ inline Piece literal_piece(std::int64_t n) {
     return {n < 0 ? "(" + std::to_string(n) + ")" : std::to_string(n), Rational(n), 3, {}};
 }
 
-// left op right, or nothing if the result is not an exact integer or leaves [-max_abs, max_abs].
-// Values are integers within ±10^9 here, so no Rational operation below can overflow.
+/// left op right, or nothing if the result is not an exact integer or leaves [-max_abs, max_abs].
+/// Values are integers within ±10^9 here, so no Rational operation below can overflow.
 inline std::optional<Rational> apply(char op, Rational left, Rational right, std::int64_t max_abs) {
     Rational value;
     if (op == '+') value = left + right;
@@ -60,8 +61,8 @@ inline std::optional<Rational> apply(char op, Rational left, Rational right, std
     return value;
 }
 
-// Joins two pieces, adding parentheses where precedence needs them: a lower-precedence child
-// always, and a same-precedence right child of - or / ("8 - (3 - 1)", "8 / (4 / 2)").
+/// Joins two pieces, adding parentheses where precedence needs them: a lower-precedence child
+/// always, and a same-precedence right child of - or / ("8 - (3 - 1)", "8 / (4 / 2)").
 inline Piece join(const Piece& left, char op, const Piece& right, Rational value) {
     const int p = precedence_of(op);
     const bool wrap_left = left.precedence < p;
@@ -79,10 +80,10 @@ inline Piece join(const Piece& left, char op, const Piece& right, Rational value
 
 }  // namespace arithmetic_detail
 
-// Combines `operands`, in their given order, into a random binary expression tree: it repeatedly
-// picks two neighbouring pieces and joins them with a random operator (+ - *, and / when allowed
-// and exact) whose result stays an integer within ±max_abs. Returns std::nullopt when some join
-// has no such operator; callers draw again.
+/// Combines `operands`, in their given order, into a random binary expression tree: it repeatedly
+/// picks two neighbouring pieces and joins them with a random operator (+ - *, and / when allowed
+/// and exact) whose result stays an integer within ±max_abs. Returns std::nullopt when some join
+/// has no such operator; callers draw again.
 inline std::optional<RandomExpression> random_expression(Rng& rng,
                                                          const std::vector<std::int64_t>& operands,
                                                          bool allow_division,
@@ -100,7 +101,7 @@ inline std::optional<RandomExpression> random_expression(Rng& rng,
     while (pieces.size() > 1) {
         const auto i =
             static_cast<std::size_t>(rng.uniform_int(0, std::int64_t(pieces.size()) - 2));
-        // The operators in a random order (Fisher-Yates); the first that works is used.
+        /// The operators in a random order (Fisher-Yates); the first that works is used.
         std::vector<char> ops = {'+', '-', '*'};
         if (allow_division) ops.push_back('/');
         for (std::size_t k = ops.size() - 1; k > 0; --k)
@@ -120,13 +121,18 @@ inline std::optional<RandomExpression> random_expression(Rng& rng,
     return RandomExpression{pieces[0].text, pieces[0].value, pieces[0].steps};
 }
 
+/// The sizes of a random arithmetic problem (sample_arithmetic).
 struct ArithmeticConfig {
-    int num_operations = 3;  // binary operations: num_operations + 1 operands
+    int num_operations = 3;  ///< binary operations: num_operations + 1 operands
+    /// The range operands are drawn from.
+    ///@{
     std::int64_t operand_min = 1, operand_max = 20;
-    bool allow_division = false;         // ÷ only where the quotient is an integer
-    std::int64_t max_abs_value = 10000;  // every intermediate result stays within ±this
+    ///@}
+    bool allow_division = false;         ///< ÷ only where the quotient is an integer
+    std::int64_t max_abs_value = 10000;  ///< every intermediate result stays within ±this
 };
 
+/// Throws naming the first offending field.
 inline void validate(const ArithmeticConfig& config) {
     require(config.num_operations >= 1 && config.num_operations <= 32,
             "ArithmeticConfig: num_operations ", config.num_operations, ", expected 1..32");
@@ -140,8 +146,8 @@ inline void validate(const ArithmeticConfig& config) {
         "] is outside ±max_abs_value ", config.max_abs_value);
 }
 
-// A random expression with config.num_operations operators. Draws again (up to 1000 times) when
-// a draw cannot stay within max_abs_value.
+/// A random expression with config.num_operations operators. Draws again (up to 1000 times) when
+/// a draw cannot stay within max_abs_value.
 inline RandomExpression sample_arithmetic(Rng& rng, const ArithmeticConfig& config = {}) {
     validate(config);
     for (int attempt = 0; attempt < 1000; ++attempt) {
@@ -156,12 +162,13 @@ inline RandomExpression sample_arithmetic(Rng& rng, const ArithmeticConfig& conf
                     " in 1000 draws; widen max_abs_value or narrow the operand range"));
 }
 
-// True when the candidate is a number ("13", "+13", "13.0", "26/2") exactly equal to `value`.
+/// True when the candidate is a number ("13", "+13", "13.0", "26/2") exactly equal to `value`.
 inline bool check_number(Rational value, std::string_view candidate) {
     const std::optional<Rational> number = parse_rational(trim(candidate));
     return number && *number == value;
 }
 
+/// "Compute: …" as a Problem whose verifier compares the answer with the exact value.
 inline Problem make_arithmetic_problem(const RandomExpression& expression) {
     const Rational value = expression.value;
     return {"Compute: " + expression.text, value.to_string(),
@@ -169,6 +176,7 @@ inline Problem make_arithmetic_problem(const RandomExpression& expression) {
                 [value](std::string_view candidate) { return check_number(value, candidate); })};
 }
 
+/// A random arithmetic Problem drawn from `rng`.
 inline Problem generate_arithmetic(Rng& rng, const ArithmeticConfig& config = {}) {
     return make_arithmetic_problem(sample_arithmetic(rng, config));
 }

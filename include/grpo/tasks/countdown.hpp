@@ -26,21 +26,33 @@
 
 namespace grpo {
 
+/// The sizes of a random countdown problem (sample_countdown).
 struct CountdownConfig {
-    int min_numbers = 3, max_numbers = 4;  // as in Countdown-Tasks-3to4
+    /// as in Countdown-Tasks-3to4
+    ///@{
+    int min_numbers = 3, max_numbers = 4;
+    ///@}
+    /// The range the given numbers are drawn from.
+    ///@{
     std::int64_t number_min = 1, number_max = 99;
+    ///@}
+    /// The range the target must fall in.
+    ///@{
     std::int64_t target_min = 1, target_max = 999;
-    bool allow_division = true;              // only exact divisions, like every step
-    std::int64_t max_intermediate = 100000;  // bound on every partial result of the solution
-    ExpressionLimits limits;                 // what the verifier reads of a candidate
+    ///@}
+    bool allow_division = true;              ///< only exact divisions, like every step
+    std::int64_t max_intermediate = 100000;  ///< bound on every partial result of the solution
+    ExpressionLimits limits;                 ///< what the verifier reads of a candidate
 };
 
+/// A countdown problem: the numbers, the target, and one solution.
 struct Countdown {
-    std::vector<std::int64_t> numbers;  // in the order the question lists them
-    std::int64_t target = 0;
-    std::string solution;  // one expression that reaches the target: "(6 - 2) * 5"
+    std::vector<std::int64_t> numbers;  ///< in the order the question lists them
+    std::int64_t target = 0;  ///< the value to reach
+    std::string solution;  ///< one expression that reaches the target: "(6 - 2) * 5"
 };
 
+/// Throws naming the first offending field.
 inline void validate(const CountdownConfig& config) {
     require(config.min_numbers >= 2 && config.min_numbers <= config.max_numbers &&
                 config.max_numbers <= 8,
@@ -62,9 +74,9 @@ inline void validate(const CountdownConfig& config) {
             kMaxExpressionDepth);
 }
 
-// Draws the numbers, combines them in a shuffled order into a random expression, and keeps the
-// draw when its value is an integer target within [target_min, target_max]; otherwise draws
-// again, up to 1000 times.
+/// Draws the numbers, combines them in a shuffled order into a random expression, and keeps the
+/// draw when its value is an integer target within [target_min, target_max]; otherwise draws
+/// again, up to 1000 times.
 inline Countdown sample_countdown(Rng& rng, const CountdownConfig& config = {}) {
     validate(config);
     for (int attempt = 0; attempt < 1000; ++attempt) {
@@ -72,8 +84,8 @@ inline Countdown sample_countdown(Rng& rng, const CountdownConfig& config = {}) 
             static_cast<std::size_t>(rng.uniform_int(config.min_numbers, config.max_numbers));
         std::vector<std::int64_t> numbers(count);
         for (std::int64_t& n : numbers) n = rng.uniform_int(config.number_min, config.number_max);
-        // The solution uses the numbers in another order than the question lists them, so the
-        // listed order is no hint.
+        /// The solution uses the numbers in another order than the question lists them, so the
+        /// listed order is no hint.
         std::vector<std::int64_t> order = numbers;
         for (std::size_t k = count - 1; k > 0; --k)
             std::swap(order[k],
@@ -81,7 +93,7 @@ inline Countdown sample_countdown(Rng& rng, const CountdownConfig& config = {}) 
         const std::optional<RandomExpression> expression =
             random_expression(rng, order, config.allow_division, config.max_intermediate);
         if (!expression) continue;
-        const std::int64_t target = expression->value.num();  // an integer: divisions are exact
+        const std::int64_t target = expression->value.num();  ///< an integer: divisions are exact
         if (target < config.target_min || target > config.target_max) continue;
         return {std::move(numbers), target, expression->text};
     }
@@ -89,8 +101,8 @@ inline Countdown sample_countdown(Rng& rng, const CountdownConfig& config = {}) 
                     "] in 1000 draws; widen the target range"));
 }
 
-// The prompt text, worded after TinyZero's countdown prompt but stating the exactly-once rule
-// its verifier enforces.
+/// The prompt text, worded after TinyZero's countdown prompt but stating the exactly-once rule
+/// its verifier enforces.
 inline std::string countdown_question(const Countdown& countdown) {
     std::string list;
     for (std::size_t i = 0; i < countdown.numbers.size(); ++i)
@@ -101,10 +113,10 @@ inline std::string countdown_question(const Countdown& countdown) {
            "exactly once.";
 }
 
-// True when the candidate is an expression that uses exactly the given numbers, each once (as
-// a multiset: a number given twice may be used twice), and equals the target exactly. Rejects
-// reused or foreign numbers, division by zero, overflow, over-long or over-nested text; never
-// throws.
+/// True when the candidate is an expression that uses exactly the given numbers, each once (as
+/// a multiset: a number given twice may be used twice), and equals the target exactly. Rejects
+/// reused or foreign numbers, division by zero, overflow, over-long or over-nested text; never
+/// throws.
 inline bool check_countdown(const std::vector<std::int64_t>& numbers, std::int64_t target,
                             std::string_view candidate, const ExpressionLimits& limits = {}) {
     const std::optional<Evaluation> evaluation =
@@ -116,6 +128,7 @@ inline bool check_countdown(const std::vector<std::int64_t>& numbers, std::int64
     return used == given;
 }
 
+/// The countdown as a Problem whose verifier checks the candidate expression within `limits`.
 inline Problem make_countdown_problem(const Countdown& countdown,
                                       const ExpressionLimits& limits = {}) {
     return {countdown_question(countdown), countdown.solution,
@@ -124,6 +137,7 @@ inline Problem make_countdown_problem(const Countdown& countdown,
             })};
 }
 
+/// A random countdown Problem drawn from `rng`.
 inline Problem generate_countdown(Rng& rng, const CountdownConfig& config = {}) {
     return make_countdown_problem(sample_countdown(rng, config), config.limits);
 }

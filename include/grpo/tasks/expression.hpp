@@ -18,29 +18,31 @@
 
 namespace grpo {
 
-// Parsing deeper than this recurses about 4 stack frames per level; keep it far from any stack
-// limit.
+/// Parsing deeper than this recurses about 4 stack frames per level; keep it far from any stack
+/// limit.
 constexpr int kMaxExpressionDepth = 1000;
 
+/// How much text the evaluator reads before it rejects it.
 struct ExpressionLimits {
-    std::size_t max_length = 1024;  // bytes; longer text is rejected before it is read
-    int max_depth = 32;             // nested parentheses; deeper text is rejected
+    std::size_t max_length = 1024;  ///< bytes; longer text is rejected before it is read
+    int max_depth = 32;             ///< nested parentheses; deeper text is rejected
 };
 
+/// What evaluate_expression returns: the exact value and the literals it read.
 struct Evaluation {
-    Rational value;
-    std::vector<std::int64_t> literals;  // the integer literals, in the order they appear
+    Rational value;  ///< the exact value
+    std::vector<std::int64_t> literals;  ///< the integer literals, in the order they appear
 };
 
 namespace expression_detail {
 
-// Recursive descent over the grammar
-//   sum     := product (('+' | '-') product)*
-//   product := unary (('*' | '/') unary)*
-//   unary   := ('+' | '-')* primary
-//   primary := integer | '(' sum ')'
-// Every parse function returns std::nullopt on failure; only Rational overflow throws, and
-// evaluate_expression catches that.
+/// Recursive descent over the grammar
+///   sum     := product (('+' | '-') product)*
+///   product := unary (('*' | '/') unary)*
+///   unary   := ('+' | '-')* primary
+///   primary := integer | '(' sum ')'
+/// Every parse function returns std::nullopt on failure; only Rational overflow throws, and
+/// evaluate_expression catches that.
 struct Parser {
     Parser(std::string_view text_, const ExpressionLimits& limits_)
         : text(text_), limits(limits_) {}
@@ -54,7 +56,7 @@ struct Parser {
     void skip_spaces() {
         while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
     }
-    // Consumes `token` if it comes next (after spaces).
+    /// Consumes `token` if it comes next (after spaces).
     bool accept(std::string_view token) {
         skip_spaces();
         if (text.substr(pos, token.size()) != token) return false;
@@ -102,7 +104,7 @@ struct Parser {
         return left;
     }
 
-    // Signs are read in a loop, not by recursion, so "------1" costs no stack.
+    /// Signs are read in a loop, not by recursion, so "------1" costs no stack.
     std::optional<Rational> parse_unary() {
         bool negative = false;
         for (;;) {
@@ -136,10 +138,10 @@ struct Parser {
 
 }  // namespace expression_detail
 
-// The exact value of `text` and the literals it used, or std::nullopt if the text is not a
-// complete expression, is too long or too deeply nested, divides by zero, or overflows 64-bit
-// fractions. Decimals ("3.5") are not accepted: the tasks that use this work with integers.
-// Throws only for limits that are themselves invalid.
+/// The exact value of `text` and the literals it used, or std::nullopt if the text is not a
+/// complete expression, is too long or too deeply nested, divides by zero, or overflows 64-bit
+/// fractions. Decimals ("3.5") are not accepted: the tasks that use this work with integers.
+/// Throws only for limits that are themselves invalid.
 inline std::optional<Evaluation> evaluate_expression(std::string_view text,
                                                      const ExpressionLimits& limits = {}) {
     require(limits.max_depth >= 0 && limits.max_depth <= kMaxExpressionDepth,

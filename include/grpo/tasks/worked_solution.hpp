@@ -28,7 +28,7 @@
 
 namespace grpo {
 
-// The reasoning lines only (what goes inside <think>), one step per line.
+/// The reasoning lines only (what goes inside `<think>`), one step per line.
 inline std::string linear_equation_steps(const LinearEquation& eq) {
     const std::string ax = eq.a == 1 ? "x" : eq.a == -1 ? "-x" : std::to_string(eq.a) + "x";
     std::string text = render_linear_equation(eq);
@@ -44,47 +44,51 @@ inline std::string linear_equation_steps(const LinearEquation& eq) {
     return text;
 }
 
-// The whole completion: reasoning in <think>, the exact solution in <answer>.
+/// The whole completion: reasoning in `<think>`, the exact solution in `<answer>`.
 inline std::string worked_linear_solution(const LinearEquation& eq) {
     return "<think>" + linear_equation_steps(eq) + "</think><answer>" + eq.solution().to_string() +
            "</answer>";
 }
 
-// The question line a model is prompted with: "Solve for x: 2x + 3 = 7\n".
+/// The question line a model is prompted with: "Solve for x: 2x + 3 = 7\n".
 inline std::string linear_equation_prompt(const LinearEquation& eq) {
     return "Solve for x: " + render_linear_equation(eq) + "\n";
 }
 
-// One pretraining document: the question line, then its worked solution.
+/// One pretraining document: the question line, then its worked solution.
 inline std::string worked_linear_document(const LinearEquation& eq) {
     return linear_equation_prompt(eq) + worked_linear_solution(eq);
 }
 
+/// The language of a worked solution's step labels.
 enum class ReasoningLanguage { english, greek };
 
-// The Greek letters the labels use, to add to a tokenizer (Tokenizer::ascii_with).
+/// The Greek letters the labels use, to add to a tokenizer (Tokenizer::ascii_with).
 inline constexpr const char* kGreekLabelLetters = "λυσεφρωαδιμτ";
 
-// The language of each line: `first` up to line `switch_at`, the other language from it on.
+/// The language of each line: `first` up to line `switch_at`, the other language from it on.
 struct LanguagePlan {
-    ReasoningLanguage first = ReasoningLanguage::english;
-    int switch_at = INT_MAX;  // INT_MAX: never switches
+    ReasoningLanguage first = ReasoningLanguage::english;  ///< the language of the lines before switch_at
+    int switch_at = INT_MAX;  ///< INT_MAX: never switches
 
+    /// The language of line `line`.
     ReasoningLanguage at(int line) const {
         if (line < switch_at) return first;
         return first == ReasoningLanguage::english ? ReasoningLanguage::greek : ReasoningLanguage::english;
     }
 };
 
+/// The kinds of step line a worked solution has, each with its label.
 enum class StepKind { solve, move, so, divide, then };
 
+/// The label of a step kind in a language: "move" or "φερω".
 inline const char* step_label(StepKind kind, ReasoningLanguage language) {
     static const char* const english[] = {"solve", "move", "so", "divide", "then"};
     static const char* const greek[] = {"λυσε", "φερω", "αρα", "διαιρω", "μετα"};
     return (language == ReasoningLanguage::english ? english : greek)[static_cast<int>(kind)];
 }
 
-// The kinds of linear_equation_steps(eq)'s lines, in order.
+/// The kinds of linear_equation_steps(eq)'s lines, in order.
 inline std::vector<StepKind> linear_step_kinds(const LinearEquation& eq) {
     std::vector<StepKind> kinds = {StepKind::solve};
     if (eq.b != 0) kinds.insert(kinds.end(), {StepKind::move, StepKind::so});
@@ -92,7 +96,7 @@ inline std::vector<StepKind> linear_step_kinds(const LinearEquation& eq) {
     return kinds;
 }
 
-// "<think>label: line\n…</think><answer>answer</answer>" from lines and their kinds.
+/// "<think>label: line\n…</think><answer>answer</answer>" from lines and their kinds.
 inline std::string labelled_solution(const std::vector<std::string>& lines, const std::vector<StepKind>& kinds,
                                      const LanguagePlan& plan, const std::string& answer) {
     require(lines.size() == kinds.size(), "labelled_solution: ", lines.size(), " lines but ", kinds.size(),
@@ -105,8 +109,8 @@ inline std::string labelled_solution(const std::vector<std::string>& lines, cons
     return text + "</think><answer>" + answer + "</answer>";
 }
 
-// The labelled solution of `eq`; with `slip`, the sign-slip misconception's wrong solution
-// (b moved across keeping its sign, train/synthetic_corpus.hpp).
+/// The labelled solution of `eq`; with `slip`, the sign-slip misconception's wrong solution
+/// (b moved across keeping its sign, train/synthetic_corpus.hpp).
 inline std::string labelled_linear_solution(const LinearEquation& eq, const LanguagePlan& plan, bool slip = false) {
     require(!slip || eq.b != 0, "labelled_linear_solution: slip with b = 0, expected b != 0");
     const LinearEquation solved = slip ? LinearEquation{eq.a, -eq.b, eq.c} : eq;
@@ -122,7 +126,7 @@ inline std::string labelled_linear_solution(const LinearEquation& eq, const Lang
     return labelled_solution(lines, linear_step_kinds(solved), plan, solved.solution().to_string());
 }
 
-// The labelled solution of an arithmetic expression: one "then:" line per operation.
+/// The labelled solution of an arithmetic expression: one "then:" line per operation.
 inline std::string labelled_arithmetic_solution(const RandomExpression& expression, const LanguagePlan& plan) {
     return labelled_solution(expression.steps, std::vector<StepKind>(expression.steps.size(), StepKind::then), plan,
                              expression.value.to_string());

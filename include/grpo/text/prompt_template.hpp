@@ -14,10 +14,12 @@
 
 namespace grpo {
 
+/// The text around a question that makes a prompt; the completion begins where it ends.
 struct PromptTemplate {
-    std::string before_question;
-    std::string after_question;  // ends where the model's completion begins
+    std::string before_question;  ///< the text before the question
+    std::string after_question;  ///< ends where the model's completion begins
 
+    /// The prompt for `question`; throws when the question contains a `<think>` or `<answer>` tag.
     std::string render(std::string_view question) const {
         require(question.find("<think>") == std::string_view::npos &&
                     question.find("<answer>") == std::string_view::npos,
@@ -26,6 +28,7 @@ struct PromptTemplate {
         return before_question + std::string(question) + after_question;
     }
 
+    /// DeepSeek-R1's Table 1 template: reason inside `<think>`, answer inside `<answer>`.
     static PromptTemplate r1_zero() {
         return {"A conversation between User and Assistant. The User asks a question and the "
                 "Assistant solves it. The Assistant first thinks through the reasoning, then "
@@ -35,10 +38,10 @@ struct PromptTemplate {
                 "\nAssistant:"};
     }
 
-    static PromptTemplate compact() { return {"User: ", "\nAssistant: "}; }
+    static PromptTemplate compact() { return {"User: ", "\nAssistant: "}; }  ///< the User and Assistant turns alone, without the instructions
 
-    // The question on a line of its own, the completion right after: the shape of the
-    // pretraining documents of tasks/worked_solution.hpp ("Solve for x: 2x + 3 = 7\n<think>...").
+    /// The question on a line of its own, the completion right after: the shape of the
+    /// pretraining documents of tasks/worked_solution.hpp ("Solve for x: 2x + 3 = 7\n<think>...").
     static PromptTemplate plain() { return {"", "\n"}; }
 };
 

@@ -10,10 +10,10 @@
 
 namespace grpo {
 
-constexpr char32_t kReplacementChar = 0xFFFD;
+constexpr char32_t kReplacementChar = 0xFFFD;  ///< U+FFFD, what an invalid byte decodes to
 
-// Decodes the code point that starts at text[pos] and advances pos past it. Overlong forms,
-// surrogates and values above U+10FFFF are invalid (RFC 3629 §3) and give U+FFFD.
+/// Decodes the code point that starts at text[pos] and advances pos past it. Overlong forms,
+/// surrogates and values above U+10FFFF are invalid (RFC 3629 §3) and give U+FFFD.
 inline char32_t next_code_point(std::string_view text, std::size_t& pos) {
     const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
     const unsigned char lead = byte(pos);
@@ -34,6 +34,7 @@ inline char32_t next_code_point(std::string_view text, std::size_t& pos) {
     return cp;
 }
 
+/// Whether `text` is valid UTF-8.
 inline bool is_valid_utf8(std::string_view text) {
     for (std::size_t pos = 0; pos < text.size();) {
         const std::size_t start = pos;
@@ -44,10 +45,11 @@ inline bool is_valid_utf8(std::string_view text) {
     return true;
 }
 
-// The scripts the language reward distinguishes. `none` is everything that is not a letter:
-// digits, punctuation, math symbols, spaces, U+FFFD.
+/// The scripts the language reward distinguishes. `none` is everything that is not a letter:
+/// digits, punctuation, math symbols, spaces, U+FFFD.
 enum class Script { none, latin, cjk, cyrillic, greek, arabic, other_letter };
 
+/// The script's name, for messages.
 inline const char* script_name(Script s) {
     switch (s) {
         case Script::none: return "none";
@@ -61,8 +63,8 @@ inline const char* script_name(Script s) {
     return "?";
 }
 
-// Block ranges from the Unicode code charts. Coarse on purpose: a teaching reward needs
-// "which writing system", not full Unicode letter properties.
+/// Block ranges from the Unicode code charts. Coarse on purpose: a teaching reward needs
+/// "which writing system", not full Unicode letter properties.
 inline Script script_of(char32_t cp) {
     if ((cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z')) return Script::latin;
     if (cp < 0xC0) return Script::none;                                   // ASCII and Latin-1 symbols

@@ -30,15 +30,17 @@
 
 namespace grpo {
 
+/// The R1 pipeline's pretraining corpus: the R1-Zero corpus, two reasoning languages, and arithmetic.
 struct BilingualCorpusConfig {
-    SyntheticCorpusConfig linear;          // equations, drills, held-out split, English slip rates
-    double greek_share = 0.3;              // worked solutions that begin in Greek
-    double code_switch_share = 0.2;        // worked solutions that switch language at a random line
-    double greek_slip_rate_negative_b = 0.3;  // slip rate of b < 0 when the move line is Greek
-    double arithmetic_share = 0.3;         // share of worked solutions that are arithmetic
-    ArithmeticConfig arithmetic{3, 1, 9, false, 99};  // 3 operations on 1..9, every value within ±99
-    double arithmetic_held_out_share = 0.1;
+    SyntheticCorpusConfig linear;          ///< equations, drills, held-out split, English slip rates
+    double greek_share = 0.3;              ///< worked solutions that begin in Greek
+    double code_switch_share = 0.2;        ///< worked solutions that switch language at a random line
+    double greek_slip_rate_negative_b = 0.3;  ///< slip rate of b < 0 when the move line is Greek
+    double arithmetic_share = 0.3;         ///< share of worked solutions that are arithmetic
+    ArithmeticConfig arithmetic{3, 1, 9, false, 99};  ///< 3 operations on 1..9, every value within ±99
+    double arithmetic_held_out_share = 0.1;  ///< share of arithmetic expressions held out, by a hash of the expression
 
+    /// Throws naming the first offending field.
     void validate() const {
         linear.validate();
         grpo::validate(arithmetic);
@@ -56,10 +58,10 @@ struct BilingualCorpusConfig {
     }
 };
 
-// Whether an expression is held out: a Philox word of its text's FNV-1a hash, keyed by the
-// split seed, as a fraction of 2^32, is below the held-out share.
+/// Whether an expression is held out: a Philox word of its text's FNV-1a hash, keyed by the
+/// split seed, as a fraction of 2^32, is below the held-out share.
 inline bool is_held_out(const RandomExpression& expression, const BilingualCorpusConfig& config) {
-    std::uint64_t hash = 1469598103934665603ull;  // FNV-1a 64
+    std::uint64_t hash = 1469598103934665603ull;  ///< FNV-1a 64
     for (unsigned char ch : expression.text) hash = (hash ^ ch) * 1099511628211ull;
     const auto lo = [](std::uint64_t v) { return static_cast<std::uint32_t>(v); };
     const auto hi = [](std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); };
@@ -68,15 +70,15 @@ inline bool is_held_out(const RandomExpression& expression, const BilingualCorpu
     return philox4x32_10(counter, key)[0] * 0x1.0p-32 < config.arithmetic_held_out_share;
 }
 
-// A training expression (never a held-out one).
+/// A training expression (never a held-out one).
 inline RandomExpression sample_training_arithmetic(Rng& rng, const BilingualCorpusConfig& config) {
     RandomExpression e = sample_arithmetic(rng, config.arithmetic);
     while (is_held_out(e, config)) e = sample_arithmetic(rng, config.arithmetic);
     return e;
 }
 
-// `count` distinct held-out expressions, drawn with Rng(seed) (throws if 1000·count draws
-// do not find them).
+/// `count` distinct held-out expressions, drawn with Rng(seed) (throws if 1000·count draws
+/// do not find them).
 inline std::vector<RandomExpression> held_out_arithmetic(const BilingualCorpusConfig& config, int count,
                                                          std::uint64_t seed) {
     config.validate();
@@ -94,8 +96,8 @@ inline std::vector<RandomExpression> held_out_arithmetic(const BilingualCorpusCo
     return out;
 }
 
-// The language plan of one worked solution with `lines` lines: its first language, and for
-// a code-switched one the line it switches at (1..lines-1).
+/// The language plan of one worked solution with `lines` lines: its first language, and for
+/// a code-switched one the line it switches at (1..lines-1).
 inline LanguagePlan draw_language_plan(Rng& rng, const BilingualCorpusConfig& config, int lines) {
     LanguagePlan plan;
     plan.first = rng.uniform() < config.greek_share ? ReasoningLanguage::greek : ReasoningLanguage::english;
@@ -104,8 +106,8 @@ inline LanguagePlan draw_language_plan(Rng& rng, const BilingualCorpusConfig& co
     return plan;
 }
 
-// One document: a drill, an arithmetic worked solution, or an equation's worked solution that
-// slips at the rate of its move line's language.
+/// One document: a drill, an arithmetic worked solution, or an equation's worked solution that
+/// slips at the rate of its move line's language.
 inline std::string bilingual_document(Rng& rng, const BilingualCorpusConfig& config) {
     const SyntheticCorpusConfig& linear = config.linear;
     if (rng.uniform() < linear.drill_share) return drill_document(rng, linear);
@@ -116,7 +118,7 @@ inline std::string bilingual_document(Rng& rng, const BilingualCorpusConfig& con
     }
     const LinearEquation eq = sample_training_equation(rng, linear);
     const LanguagePlan plan = draw_language_plan(rng, config, static_cast<int>(linear_step_kinds(eq).size()));
-    double slip_rate = 0.0;  // the move is line 1
+    double slip_rate = 0.0;  ///< the move is line 1
     if (eq.b < 0)
         slip_rate = plan.at(1) == ReasoningLanguage::greek ? config.greek_slip_rate_negative_b
                                                            : linear.slip_rate_negative_b;
@@ -125,7 +127,7 @@ inline std::string bilingual_document(Rng& rng, const BilingualCorpusConfig& con
     return linear_equation_prompt(eq) + labelled_linear_solution(eq, plan, slip);
 }
 
-// `documents` documents, tokenized into one stream (each ends in <eos>).
+/// `documents` documents, tokenized into one stream (each ends in `<eos>`).
 inline TokenStream bilingual_token_stream(const Tokenizer& tok, Rng& rng, const BilingualCorpusConfig& config,
                                           std::int64_t documents) {
     config.validate();

@@ -21,7 +21,7 @@
 
 namespace grpo {
 
-// Every parameter, with the routed experts counted at k of n (each token uses k).
+/// Every parameter, with the routed experts counted at k of n (each token uses k).
 template <class T, class B>
 std::int64_t active_parameter_count(const Transformer<T, B>& model) {
     const TransformerConfig& c = model.config();
@@ -34,8 +34,8 @@ std::int64_t active_parameter_count(const Transformer<T, B>& model) {
     return all - routed + routed * c.experts_per_token / c.n_routed_experts;
 }
 
-// A dense student: `n_layers` blocks of width `d_model` (4 heads, FFN hidden 2·d_model), with
-// the teacher's vocabulary, context, RoPE, norm and init.
+/// A dense student: `n_layers` blocks of width `d_model` (4 heads, FFN hidden 2·d_model), with
+/// the teacher's vocabulary, context, RoPE, norm and init.
 inline TransformerConfig dense_student_config(const TransformerConfig& teacher, int d_model, int n_layers) {
     require(d_model % 8 == 0, "dense_student_config: d_model = ", d_model,
             ", expected a multiple of 8 (4 heads of an even size)");
@@ -50,12 +50,12 @@ inline TransformerConfig dense_student_config(const TransformerConfig& teacher, 
     return c;
 }
 
-// An SFT step: a forward and a backward over the batch's non-padding positions.
+/// An SFT step: a forward and a backward over the batch's non-padding positions.
 inline double sft_step_compute(const SftStepMetrics& m) { return 3.0 * static_cast<double>(m.positions); }
 
-// A GRPO step over `positions` prompt + completion positions: sampling (a forward, with the KV
-// cache), μ updates (forward and backward each; π_old is the first one's forward), and the
-// reference's forward when β > 0.
+/// A GRPO step over `positions` prompt + completion positions: sampling (a forward, with the KV
+/// cache), μ updates (forward and backward each; π_old is the first one's forward), and the
+/// reference's forward when β > 0.
 inline double grpo_step_compute(std::int64_t positions, int mu, bool reference) {
     return (1.0 + 3.0 * mu + (reference ? 1.0 : 0.0)) * static_cast<double>(positions);
 }

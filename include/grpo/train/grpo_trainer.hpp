@@ -75,31 +75,29 @@
 
 namespace grpo {
 
-// Defaults: DeepSeekMath's loss (clip 0.2, β 0.04, k3, per-sequence mean), TRL's advantages
-// (sample std + 1e-4) and clipping (max_grad_norm 1.0), G = 8 (TRL num_generations), μ = 1
-// (TRL num_iterations). The learning rate is not TRL's 1e-6, which is for billion-parameter
-// models: a model of ~1M parameters needs ~5e-5, and above ~1e-4 GRPO runs collapse
-// (tutorials/06-r1-zero.md shows it).
-// The learning rate of optimizer update u, counted by AdamW's steps (so a resumed run goes on
-// where it stopped): constant, as DeepSeekMath's RL runs (§4.2: 1e-6), or a linear warmup then a
-// cosine decay to min_lr (optim/schedule.hpp; TRL's warmup_ratio + lr_scheduler_type "cosine").
+/// The learning rate of optimizer update u, counted by AdamW's steps (so a resumed run goes on
+/// where it stopped): constant, as DeepSeekMath's RL runs (§4.2: 1e-6), or a linear warmup then a
+/// cosine decay to min_lr (optim/schedule.hpp; TRL's warmup_ratio + lr_scheduler_type "cosine").
 struct GrpoLrSchedule {
+    /// Constant at the optimizer's lr, or warmup then cosine decay.
     enum class Kind { constant, warmup_cosine };
-    Kind kind = Kind::constant;
-    std::int64_t warmup_steps = 0;  // updates of linear warmup
-    std::int64_t decay_steps = 0;   // the update at which the cosine reaches min_lr
-    double min_lr = 0.0;
+    Kind kind = Kind::constant;  ///< which schedule
+    std::int64_t warmup_steps = 0;  ///< updates of linear warmup
+    std::int64_t decay_steps = 0;   ///< the update at which the cosine reaches min_lr
+    double min_lr = 0.0;  ///< the floor of the cosine decay
 
+    /// `warmup` updates of warmup, then cosine decay to `min_lr` at update `decay`.
     static GrpoLrSchedule warmup_cosine(std::int64_t warmup, std::int64_t decay, double min_lr) {
         return {Kind::warmup_cosine, warmup, decay, min_lr};
     }
 
-    // The rate of update u when the peak (the optimizer's lr) is max_lr.
+    /// The rate of update u when the peak (the optimizer's lr) is max_lr.
     double at(std::int64_t update, double max_lr) const {
         if (kind == Kind::constant) return max_lr;
         return CosineSchedule{max_lr, min_lr, warmup_steps, decay_steps}(update);
     }
 
+    /// Throws naming the first offending field (min_lr must be within 0..max_lr).
     void validate(double max_lr) const {
         if (kind == Kind::constant) return;
         require(decay_steps >= 1, "GrpoTrainerConfig: lr_schedule.decay_steps = ", decay_steps, ", expected >= 1");
@@ -110,23 +108,30 @@ struct GrpoLrSchedule {
     }
 };
 
+/// The settings of a GRPO run: sampling, rewards, advantages, loss, optimizer, schedule, updates.
+/// Defaults: DeepSeekMath's loss (clip 0.2, β 0.04, k3, per-sequence mean), TRL's advantages
+/// (sample std + 1e-4) and clipping (max_grad_norm 1.0), G = 8 (TRL num_generations), μ = 1
+/// (TRL num_iterations). The learning rate is not TRL's 1e-6, which is for billion-parameter
+/// models: a model of ~1M parameters needs ~5e-5, and above ~1e-4 GRPO runs collapse
+/// (tutorials/06-r1-zero.md shows it).
 struct GrpoTrainerConfig {
-    int prompts_per_step = 8;
-    SamplingConfig sampling;  // group_size (G), temperature, top_k, top_p, max_new_tokens; its seed is unused
-    PromptTemplate prompt_template = PromptTemplate::plain();
-    RewardConfig rewards = RewardConfig::worked_example();  // the built-in rules, when reward_functions is empty
-    std::vector<RewardFunction> reward_functions;             // your own list: replaces the built-in rules
-    RewardAggregation reward_aggregation = RewardAggregation::sum_then_normalize;  // DeepSeekMath, TRL
-    AdvantageConfig advantages = AdvantageConfig::trl();
-    GrpoLossConfig loss = GrpoLossConfig::deepseekmath();
-    AdamWConfig optimizer{5e-5, 0.9, 0.99, 1e-8, 0.0};
-    GrpoLrSchedule lr_schedule;    // constant optimizer.lr unless set; its peak is optimizer.lr
-    int mu = 1;                    // DeepSeekMath μ: optimizer steps per batch of samples
-    int groups_per_micro_batch = 0;  // 0: one forward per update; n: micro-batches of n groups
-    double max_grad_norm = 1.0;    // TRL's default; 0 = no clipping
-    bool dynamic_sampling = false; // DAPO §3.2: drop groups whose rewards are all equal
-    std::uint64_t seed = 0;
+    int prompts_per_step = 8;  ///< problems per step; each gets G completions
+    SamplingConfig sampling;  ///< group_size (G), temperature, top_k, top_p, max_new_tokens; seed unused, eos_id the tokenizer's
+    PromptTemplate prompt_template = PromptTemplate::plain();  ///< renders each problem's prompt
+    RewardConfig rewards = RewardConfig::worked_example();  ///< the built-in rules, when reward_functions is empty
+    std::vector<RewardFunction> reward_functions;             ///< your own list: replaces the built-in rules
+    RewardAggregation reward_aggregation = RewardAggregation::sum_then_normalize;  ///< DeepSeekMath, TRL
+    AdvantageConfig advantages = AdvantageConfig::trl();  ///< how rewards become group-relative advantages
+    GrpoLossConfig loss = GrpoLossConfig::deepseekmath();  ///< the GRPO loss's options
+    AdamWConfig optimizer{5e-5, 0.9, 0.99, 1e-8, 0.0};  ///< AdamW; its lr is the schedule's peak
+    GrpoLrSchedule lr_schedule;    ///< constant optimizer.lr unless set; its peak is optimizer.lr
+    int mu = 1;                    ///< DeepSeekMath μ: optimizer steps per batch of samples
+    int groups_per_micro_batch = 0;  ///< 0: one forward per update; n: micro-batches of n groups
+    double max_grad_norm = 1.0;    ///< TRL's default; 0 = no clipping
+    bool dynamic_sampling = false; ///< DAPO §3.2: drop groups whose rewards are all equal
+    std::uint64_t seed = 0;  ///< step s draws problems from Rng(seed, s) and samples with a seed mixed from (seed, s)
 
+    /// Throws naming the first offending field.
     void validate() const {
         require(prompts_per_step >= 1, "GrpoTrainerConfig: prompts_per_step = ", prompts_per_step, ", expected >= 1");
         require(mu >= 1, "GrpoTrainerConfig: mu = ", mu, ", expected >= 1");
@@ -145,20 +150,20 @@ struct GrpoTrainerConfig {
         validate_reward_functions(effective_reward_functions(), "GrpoTrainerConfig");
     }
 
-    // What scores the completions: reward_functions, or the built-in rules of `rewards`.
+    /// What scores the completions: reward_functions, or the built-in rules of `rewards`.
     std::vector<RewardFunction> effective_reward_functions() const {
         return reward_functions.empty() ? builtin_reward_functions(rewards) : reward_functions;
     }
 };
 
-// The names and weights of a reward list, in order (its callables have no JSON form).
+/// The names and weights of a reward list, in order (its callables have no JSON form).
 inline nlohmann::json reward_functions_json(const std::vector<RewardFunction>& functions) {
     nlohmann::json out = nlohmann::json::array();
     for (const RewardFunction& f : functions) out.push_back({{"name", f.name}, {"weight", f.weight}});
     return out;
 }
 
-// Every field of the config, by name: saved with the trainer's state, compared at load.
+/// Every field of the config, by name: saved with the trainer's state, compared at load.
 inline nlohmann::json to_json(const GrpoTrainerConfig& c) {
     const auto& s = c.sampling;
     const auto& r = c.rewards;
@@ -200,15 +205,19 @@ inline nlohmann::json to_json(const GrpoTrainerConfig& c) {
             {"seed", c.seed}};
 }
 
-// The rollout's rewards, lengths and timings (RolloutMetrics), then GRPO's own.
+/// The rollout's rewards, lengths and timings (RolloutMetrics), then GRPO's own.
 struct GrpoStepMetrics : RolloutMetrics {
-    double frac_reward_zero_std = 0; // groups without signal (TRL's metric)
-    int groups_trained = 0;          // groups in the update (fewer with dynamic sampling)
+    double frac_reward_zero_std = 0; ///< groups without signal (TRL's metric)
+    int groups_trained = 0;          ///< groups in the update (fewer with dynamic sampling)
+    /// The GRPO loss of the step's first update and its metrics (mean KL, clip fractions, entropy), and the gradient norm before clipping.
+    ///@{
     double loss = 0, kl = 0, clip_frac_low = 0, clip_frac_high = 0, entropy = 0, grad_norm = 0;
-    double lr = 0;                   // the learning rate of the step's first update
-    std::vector<std::vector<std::int64_t>> expert_load;  // per MoE block, tokens per routed expert
+    ///@}
+    double lr = 0;                   ///< the learning rate of the step's first update
+    std::vector<std::vector<std::int64_t>> expert_load;  ///< per MoE block, tokens per routed expert
 };
 
+/// The step's metrics as one JSONL record.
 inline nlohmann::json to_json(const GrpoStepMetrics& m) {
     nlohmann::json j = rollout_json(m);
     j["frac_reward_zero_std"] = m.frac_reward_zero_std;
@@ -224,8 +233,8 @@ inline nlohmann::json to_json(const GrpoStepMetrics& m) {
     return j;
 }
 
-// "step   12/200  reward 1.53 (accuracy 0.62 format 0.91)  acc 0.62  len 31.0  kl 0.0021  clip 0.000
-//  1.20 s/step  9650 tok/s": the reward functions of non-zero weight by name, unweighted means.
+/// "step   12/200  reward 1.53 (accuracy 0.62 format 0.91)  acc 0.62  len 31.0  kl 0.0021  clip 0.000
+///  1.20 s/step  9650 tok/s": the reward functions of non-zero weight by name, unweighted means.
 inline std::string progress_line(const GrpoStepMetrics& m, std::int64_t total_steps) {
     char line[192];
     std::snprintf(line, sizeof line, "step %4lld/%lld  reward %.2f%s  acc %.2f  len %.1f  kl %.4f  clip %.3f  %.2f s/step  %.0f tok/s",
@@ -235,37 +244,40 @@ inline std::string progress_line(const GrpoStepMetrics& m, std::int64_t total_st
     return line;
 }
 
-// What a step callback sees: the step's problems, prompts, completions, scores, advantages and
-// metrics (before dynamic sampling drops any group). The references live until the next step.
+/// What a step callback sees: the step's problems, prompts, completions, scores, advantages and
+/// metrics (before dynamic sampling drops any group). The references live until the next step.
 struct GrpoStepRecord {
-    const std::vector<Problem>& problems;
-    const std::vector<std::string>& prompts;  // rendered, one per problem
-    const BatchScores& scores;                // per completion: texts, each function's score, correct
-    const std::vector<double>& rewards;       // per completion: the weighted total (NaN: missing)
-    const std::vector<double>& advantages;    // per completion
-    const GrpoStepMetrics& metrics;
+    const std::vector<Problem>& problems;  ///< the step's problems, one per prompt
+    const std::vector<std::string>& prompts;  ///< rendered, one per problem
+    const BatchScores& scores;                ///< per completion: texts, each function's score, correct
+    const std::vector<double>& rewards;       ///< per completion: the weighted total (NaN: missing)
+    const std::vector<double>& advantages;    ///< per completion
+    const GrpoStepMetrics& metrics;  ///< the step's metrics
 };
 
+/// What a step callback asks: go on, or stop after this step.
 enum class StepAction { go_on, stop };
-using GrpoStepCallback = std::function<StepAction(const GrpoStepRecord&)>;
+using GrpoStepCallback = std::function<StepAction(const GrpoStepRecord&)>;  ///< called after every successful step
 
+/// The GRPO loop (DeepSeekMath Algorithm 1), one step per call, with checkpoints that resume exactly.
 template <class T, class B>
 class GrpoTrainer {
 public:
-    using ProblemSource = grpo::ProblemSource;
+    using ProblemSource = grpo::ProblemSource;  ///< gives one problem per call from an Rng
 
-    // The trainer updates `policy` in place; the reference is a frozen copy of it taken now.
-    // `source` gives one problem per call from Rng(config.seed, stream = step).
+    /// The trainer updates `policy` in place; the reference is a frozen copy of it taken now.
+    /// `source` gives one problem per call from Rng(config.seed, stream = step).
     GrpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemSource source,
                 GrpoTrainerConfig config)
         : GrpoTrainer(policy, tokenizer, batches_from(std::move(source), config.seed), std::move(config)) {}
 
-    // `batches(step, count)` gives step's `count` problems (e.g. PromptDataset::draw).
+    /// `batches(step, count)` gives step's `count` problems (e.g. PromptDataset::draw).
     GrpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemBatches batches,
                 GrpoTrainerConfig config)
         : policy_(policy), tokenizer_(tokenizer), batches_(std::move(batches)), config_(std::move(config)),
           optimizer_(policy.params(), config_.optimizer) {
         config_.validate();
+        config_.sampling = with_eos_of(tokenizer_, config_.sampling, "GrpoTrainer");
         reward_functions_ = config_.effective_reward_functions();
         require(static_cast<bool>(batches_), "GrpoTrainer: the problem source is empty");
         require(policy.config().vocab_size == tokenizer_.vocab_size(), "GrpoTrainer: the policy's vocab_size is ",
@@ -277,24 +289,24 @@ public:
         if (config_.loss.beta > 0) reference_ = std::make_unique<Transformer<T, B>>(clone_model(policy));
     }
 
-    // The problems of step s: the same for every run with this seed.
+    /// The problems of step s: the same for every run with this seed.
     std::vector<Problem> problems_for_step(std::int64_t s) const {
         std::vector<Problem> problems = batches_(s, config_.prompts_per_step);
         check_problems(problems, s, config_.prompts_per_step);
         return problems;
     }
 
-    // Called after every successful step, in the order added; a callback that returns
-    // StepAction::stop ends run() after this step (stop_requested() tells step()'s callers).
+    /// Called after every successful step, in the order added; a callback that returns
+    /// StepAction::stop ends run() after this step (stop_requested() tells step()'s callers).
     void add_step_callback(GrpoStepCallback callback) {
         require(static_cast<bool>(callback), "GrpoTrainer::add_step_callback: the callback is empty");
         callbacks_.push_back(std::move(callback));
     }
-    bool stop_requested() const { return stop_requested_; }
+    bool stop_requested() const { return stop_requested_; }  ///< true once a callback returned StepAction::stop
 
-    // One GRPO step. A grpo::Error from any part of it (a non-finite number, a verifier that
-    // throws) names the step; after one, the trainer refuses to save. The callbacks run after
-    // the step, outside that guard: the step itself succeeded whatever they do.
+    /// One GRPO step. A grpo::Error from any part of it (a non-finite number, a verifier that
+    /// throws) names the step; after one, the trainer refuses to save. The callbacks run after
+    /// the step, outside that guard: the step itself succeeded whatever they do.
     GrpoStepMetrics step() {
         require(failed_.empty(), "GrpoTrainer::step: an earlier step failed (", failed_,
                 "); load the last checkpoint into a new trainer");
@@ -317,7 +329,7 @@ public:
         GrpoStepMetrics m;
         m.step = steps_ + 1;
 
-        // 1-2. Problems, prompts, a group of completions each.
+        /// 1-2. Problems, prompts, a group of completions each.
         std::vector<Problem> problems = problems_for_step(steps_);
         const std::vector<std::string> prompt_texts = render_prompts(problems, config_.prompt_template);
         std::vector<std::vector<std::int32_t>> prompts;
@@ -329,7 +341,7 @@ public:
         m.generated_tokens = completions.generated_tokens;
         m.tokens_per_second = m.sampling_seconds > 0 ? m.generated_tokens / m.sampling_seconds : 0;
 
-        // 3. Rewards and advantages.
+        /// 3. Rewards and advantages.
         const auto scoring_start = std::chrono::steady_clock::now();
         last_.scores = score_completions(completions, problems, prompt_texts, tokenizer_, reward_functions_);
         last_.rewards = reward_totals(last_.scores);
@@ -351,14 +363,14 @@ public:
         const std::vector<MicroBatch> micro = micro_batches(prompts, completions, advantages);
         m.scoring_seconds = seconds_since(scoring_start);
 
-        // 5. μ updates; π_old is the first forward's log-probs.
+        /// 5. μ updates; π_old is the first forward's log-probs.
         const auto update_start = std::chrono::steady_clock::now();
         std::vector<Tensor<T, B>> old_logp(micro.size());
         for (int it = 0; it < config_.mu; ++it) {
             optimizer_.zero_grad();
             UpdateSums sums;
             for (std::size_t b = 0; b < micro.size(); ++b) accumulate_gradient(micro[b], it, m.step, &old_logp[b], &sums);
-            const double norm = global_grad_norm(optimizer_.params());  // NaN or inf when any gradient is
+            const double norm = global_grad_norm(optimizer_.params());  ///< NaN or inf when any gradient is
             if (!std::isfinite(norm)) stop_on_non_finite_gradient(norm, m.step, it);
             if (config_.max_grad_norm > 0) scale_to_max_norm(optimizer_.params(), norm, config_.max_grad_norm);
             optimizer_.step(config_.lr_schedule.at(optimizer_.steps(), config_.optimizer.lr));
@@ -378,8 +390,8 @@ public:
         return finish(m, start);
     }
 
-    // Runs until `total_steps` steps are done: a JSONL line per step to `log` (if given) and a
-    // progress line to `progress` (if given; rewritten in place on a terminal).
+    /// Runs until `total_steps` steps are done: a JSONL line per step to `log` (if given) and a
+    /// progress line to `progress` (if given; rewritten in place on a terminal).
     void run(std::int64_t total_steps, JsonlWriter* log = nullptr, std::FILE* progress = nullptr) {
         while (steps_ < total_steps && !stop_requested_) {
             const GrpoStepMetrics m = step();
@@ -388,11 +400,11 @@ public:
         }
     }
 
-    // Saves the whole state as one step folder of `dir` (io/checkpoint_dir.hpp):
-    //   policy.safetensors, reference.safetensors (β > 0), optimizer.safetensors (AdamW moments),
-    //   trainer.json (step, AdamW step count, RNG positions, parameters with a gradient buffer,
-    //   the config)
-    // each stamped with the step; LATEST then names the folder. The newest `keep_last` folders stay.
+    /// Saves the whole state as one step folder of `dir` (io/checkpoint_dir.hpp):
+    ///   policy.safetensors, reference.safetensors (β > 0), optimizer.safetensors (AdamW moments),
+    ///   trainer.json (step, AdamW step count, RNG positions, parameters with a gradient buffer,
+    ///   the config)
+    /// each stamped with the step; LATEST then names the folder. The newest `keep_last` folders stay.
     void save(const std::string& dir, int keep_last = 2) const {
         require(failed_.empty(), "GrpoTrainer::save: refusing to save after a failed step (", failed_,
                 "): its weights may be half-updated");
@@ -413,8 +425,8 @@ public:
         commit_step_folder(dir, folder, steps_, keep_last);
     }
 
-    // Loads the state save() wrote last into this trainer, which must have the same config and
-    // model config. Every file is read and checked first; a failure changes nothing.
+    /// Loads the state save() wrote last into this trainer, which must have the same config and
+    /// model config. Every file is read and checked first; a failure changes nothing.
     void load(const std::string& dir, CheckpointLoadOptions options = {}) {
         const std::string folder = latest_step_folder(dir);
         const std::string state_path = folder + "/trainer.json";
@@ -454,7 +466,7 @@ public:
                 opt.tensors.size(), " tensors, expected ", 2 * named.size(), " (m and v of every parameter)");
         optimizer_.check_restore(adamw_steps, m, v);
 
-        // Every check passed: now change the trainer.
+        /// Every check passed: now change the trainer.
         apply_checkpoint(policy_, policy_state);
         if (reference_) apply_checkpoint(*reference_, reference_state);
         optimizer_.restore(adamw_steps, m, v);
@@ -466,31 +478,31 @@ public:
         steps_ = step;
     }
 
-    std::int64_t steps() const { return steps_; }
-    const GrpoTrainerConfig& config() const { return config_; }
-    Transformer<T, B>& policy() { return policy_; }
-    AdamW<T, B>& optimizer() { return optimizer_; }
+    std::int64_t steps() const { return steps_; }  ///< steps done (the next step's index)
+    const GrpoTrainerConfig& config() const { return config_; }  ///< the config, validated
+    Transformer<T, B>& policy() { return policy_; }  ///< the policy being trained
+    AdamW<T, B>& optimizer() { return optimizer_; }  ///< the policy's optimizer
 
 private:
-    // One forward's worth of the batch: its rows packed to the whole batch's widths (so padding,
-    // and with it the MoE load, is the same as one big forward), and its share of the loss.
+    /// One forward's worth of the batch: its rows packed to the whole batch's widths (so padding,
+    /// and with it the MoE load, is the same as one big forward), and its share of the loss.
     struct MicroBatch {
         PolicyBatch<B> batch;
         Tensor<T, B> mask, advantages, ref_logp;
         std::vector<bool> truncated;
-        double loss_weight = 1;  // its rows (or kept tokens, for dapo) over the whole batch's
+        double loss_weight = 1;  ///< its rows (or kept tokens, for dapo) over the whole batch's
     };
 
-    // What an update's micro-batches add up: the loss, the token sums of the loss's metrics
-    // (clip, KL: over kept tokens; entropy: over the mask), and the MoE load.
+    /// What an update's micro-batches add up: the loss, the token sums of the loss's metrics
+    /// (clip, KL: over kept tokens; entropy: over the mask), and the MoE load.
     struct UpdateSums {
         int parts = 0;
         double loss = 0, tokens = 0, kl = 0, clipped_low = 0, clipped_high = 0, entropy = 0, mask_tokens = 0;
         std::vector<std::vector<std::int64_t>> expert_load;
 
-        // Token means over all micro-batches. With one micro-batch its own means are kept as
-        // they are (a mean times its count, divided again, can move the last bit), so a run
-        // without micro-batches logs exactly what the loss reported.
+        /// Token means over all micro-batches. With one micro-batch its own means are kept as
+        /// they are (a mean times its count, divided again, can move the last bit), so a run
+        /// without micro-batches logs exactly what the loss reported.
         void add(const GrpoLossOutput<T, B>& out, double entropy_mean, double mask_count) {
             ++parts;
             tokens += out.tokens, mask_tokens += mask_count;
@@ -522,7 +534,7 @@ private:
         const std::size_t per = config_.groups_per_micro_batch > 0
                                     ? std::min(groups, static_cast<std::size_t>(config_.groups_per_micro_batch))
                                     : groups;
-        // dapo divides by the kept tokens of the whole batch (grpo_formulas.hpp); the others by rows.
+        /// dapo divides by the kept tokens of the whole batch (grpo_formulas.hpp); the others by rows.
         const auto kept_tokens = [&](std::size_t first_row, std::size_t rows) {
             double n = 0;
             for (std::size_t r = first_row; r < first_row + rows; ++r)
@@ -558,8 +570,8 @@ private:
         return out;
     }
 
-    // One micro-batch's forward and backward in update `it` (gradients add up across calls);
-    // its first forward's log-probs become its π_old.
+    /// One micro-batch's forward and backward in update `it` (gradients add up across calls);
+    /// its first forward's log-probs become its π_old.
     void accumulate_gradient(const MicroBatch& mb, int it, std::int64_t step, Tensor<T, B>* old_logp,
                              UpdateSums* sums) {
         Tape tape;
@@ -575,7 +587,7 @@ private:
                 loss_value, "): the policy, the reference log-probs or the advantages went non-finite");
         tape.backward(loss);
         sums->loss += mb.loss_weight * out.loss.value().item();
-        const double entropy = it == 0 ? trainer_detail::mean_over_mask(lp.entropy, mb.mask) : 0.0;  // first forward only
+        const double entropy = it == 0 ? trainer_detail::mean_over_mask(lp.entropy, mb.mask) : 0.0;  ///< first forward only
         sums->add(out, entropy, trainer_detail::mask_sum(mb.mask));
         const auto load = policy_.expert_load();
         if (sums->expert_load.empty()) sums->expert_load = load;
@@ -584,7 +596,7 @@ private:
                 for (std::size_t e = 0; e < load[l].size(); ++e) sums->expert_load[l][e] += load[l][e];
     }
 
-    // Where step s's randomness starts: documented in trainer.json, checked at load.
+    /// Where step s's randomness starts: documented in trainer.json, checked at load.
     nlohmann::json rng_json(std::int64_t step) const {
         return {{"problem_stream", step}, {"sampler_seed", sampler_seed(config_.seed, step)}};
     }
@@ -597,8 +609,8 @@ private:
                 {"rng", rng_json(steps_)},          {"grad_buffers", buffers}, {"config", to_json(config_)}};
     }
 
-    // Which parameters hold a gradient buffer (AdamW moves those even in a step that gives them
-    // no gradient; autograd/tape.hpp), in named_params() order.
+    /// Which parameters hold a gradient buffer (AdamW moves those even in a step that gives them
+    /// no gradient; autograd/tape.hpp), in named_params() order.
     std::vector<bool> read_grad_buffers(const nlohmann::json& state, const std::string& where) const {
         require(state.contains("grad_buffers") && state.at("grad_buffers").is_array(), where,
                 ": expected an array grad_buffers");
@@ -634,7 +646,7 @@ private:
         return t->template values<T>();
     }
 
-    // Rewards: a NaN is a missing reward (left out, counted); inf, or no reward at all, stops.
+    /// Rewards: a NaN is a missing reward (left out, counted); inf, or no reward at all, stops.
     void check_rewards(const std::vector<double>& totals, const std::vector<Problem>& problems, std::int64_t step) const {
         const std::size_t G = static_cast<std::size_t>(config_.sampling.group_size);
         std::size_t missing = 0;
@@ -647,8 +659,8 @@ private:
                 " rewards is missing: no completion was scored by every reward function of non-zero weight");
     }
 
-    // Group-relative advantages of the weighted total (sum_then_normalize), or the weighted sum
-    // of each function's own (normalize_then_sum): rl/advantages.hpp.
+    /// Group-relative advantages of the weighted total (sum_then_normalize), or the weighted sum
+    /// of each function's own (normalize_then_sum): rl/advantages.hpp.
     Advantages advantages_of(const BatchScores& scores, const std::vector<double>& totals) const {
         const int G = config_.sampling.group_size;
         if (config_.reward_aggregation == RewardAggregation::sum_then_normalize)
@@ -659,8 +671,8 @@ private:
                                        config_.reward_aggregation, config_.advantages);
     }
 
-    // The weights after an update, each checked by its sum of squares (NaN or inf when any
-    // value is); the first non-finite parameter is named.
+    /// The weights after an update, each checked by its sum of squares (NaN or inf when any
+    /// value is); the first non-finite parameter is named.
     void require_finite_weights(std::int64_t step, int update) const {
         for (const auto& [name, var] : policy_.named_params()) {
             const double sum = B::sum_squares(var.numel(), var.data());
@@ -689,7 +701,7 @@ private:
         return m;
     }
 
-    // DAPO's dynamic sampling: only the groups whose rewards differ stay in the batch.
+    /// DAPO's dynamic sampling: only the groups whose rewards differ stay in the batch.
     void keep_groups_with_signal(const std::vector<double>& totals, std::vector<std::vector<std::int32_t>>* prompts,
                                  Completions* c, std::vector<double>* advantages) const {
         const int G = c->group_size;
@@ -713,7 +725,7 @@ private:
         *advantages = std::move(kept_adv);
     }
 
-    // The last step's rollout, for the callbacks.
+    /// The last step's rollout, for the callbacks.
     struct StepData {
         std::vector<Problem> problems;
         std::vector<std::string> prompts;
@@ -722,14 +734,14 @@ private:
     };
 
     Transformer<T, B>& policy_;
-    Tokenizer tokenizer_;  // a copy: a temporary tokenizer cannot dangle
+    Tokenizer tokenizer_;  ///< a copy: a temporary tokenizer cannot dangle
     ProblemBatches batches_;
     GrpoTrainerConfig config_;
-    std::vector<RewardFunction> reward_functions_;  // config_.effective_reward_functions()
+    std::vector<RewardFunction> reward_functions_;  ///< config_.effective_reward_functions()
     AdamW<T, B> optimizer_;
-    std::unique_ptr<Transformer<T, B>> reference_;  // frozen π_ref, only when β > 0
+    std::unique_ptr<Transformer<T, B>> reference_;  ///< frozen π_ref, only when β > 0
     std::int64_t steps_ = 0;
-    std::string failed_;  // the error of a failed step; empty while training is healthy
+    std::string failed_;  ///< the error of a failed step; empty while training is healthy
     std::vector<GrpoStepCallback> callbacks_;
     bool stop_requested_ = false;
     StepData last_;

@@ -58,26 +58,26 @@ inline SamplingConfig one_completion_per_prompt() {
     s.group_size = 1;  // PPO's baseline is V(s_t), not a group: one sample per prompt
     return s;
 }
-// The critic's initial weights come from Rng(seed, stream = this); problems use streams 0, 1, ...
+/// The critic's initial weights come from Rng(seed, stream = this); problems use streams 0, 1, ...
 constexpr std::uint64_t kCriticInitStream = ~std::uint64_t{0};
 }  // namespace ppo_trainer_detail
 
-// Defaults: PpoConfig is TRL's PPOConfig; ppo_epochs 4 is TRL's num_ppo_epochs
-// (trl/trainer/ppo_config.py); 64 prompts × 1 completion is as many completions as
-// GrpoTrainer's 8 prompts × G = 8; the optimizers and max_grad_norm are GrpoTrainer's, so the
-// two trainers differ only in where the advantage comes from.
+/// Defaults: PpoConfig is TRL's PPOConfig; ppo_epochs 4 is TRL's num_ppo_epochs
+/// (trl/trainer/ppo_config.py); 64 prompts × 1 completion is as many completions as
+/// GrpoTrainer's 8 prompts × G = 8; the optimizers and max_grad_norm are GrpoTrainer's, so the
+/// two trainers differ only in where the advantage comes from.
 struct PpoTrainerConfig {
-    int prompts_per_step = 64;
-    SamplingConfig sampling = ppo_trainer_detail::one_completion_per_prompt();  // its seed is unused
-    PromptTemplate prompt_template = PromptTemplate::plain();
-    RewardConfig rewards = RewardConfig::worked_example();  // the built-in rules, when reward_functions is empty
-    std::vector<RewardFunction> reward_functions;             // your own list: replaces the built-in rules
-    PpoConfig ppo;
-    AdamWConfig policy_optimizer{5e-5, 0.9, 0.99, 1e-8, 0.0};
-    AdamWConfig critic_optimizer{5e-5, 0.9, 0.99, 1e-8, 0.0};
-    int ppo_epochs = 4;          // TRL num_ppo_epochs
-    double max_grad_norm = 1.0;  // per network; 0 = no clipping
-    std::uint64_t seed = 0;
+    int prompts_per_step = 64;  ///< problems per step, one completion each by default
+    SamplingConfig sampling = ppo_trainer_detail::one_completion_per_prompt();  ///< seed unused, eos_id the tokenizer's
+    PromptTemplate prompt_template = PromptTemplate::plain();  ///< renders each problem's prompt
+    RewardConfig rewards = RewardConfig::worked_example();  ///< the built-in rules, when reward_functions is empty
+    std::vector<RewardFunction> reward_functions;             ///< your own list: replaces the built-in rules
+    PpoConfig ppo;  ///< PPO's own settings (TRL's PPOConfig)
+    AdamWConfig policy_optimizer{5e-5, 0.9, 0.99, 1e-8, 0.0};  ///< AdamW of the policy
+    AdamWConfig critic_optimizer{5e-5, 0.9, 0.99, 1e-8, 0.0};  ///< AdamW of the critic
+    int ppo_epochs = 4;          ///< TRL num_ppo_epochs
+    double max_grad_norm = 1.0;  ///< per network; 0 = no clipping
+    std::uint64_t seed = 0;  ///< step s draws problems from Rng(seed, s); the critic's weights come from its own stream
 
     void validate() const {
         require(prompts_per_step >= 1, "PpoTrainerConfig: prompts_per_step = ", prompts_per_step, ", expected >= 1");
@@ -85,7 +85,7 @@ struct PpoTrainerConfig {
         require(max_grad_norm >= 0, "PpoTrainerConfig: max_grad_norm = ", max_grad_norm, ", expected >= 0");
         require(sampling.temperature > 0, "PpoTrainerConfig: sampling temperature = ", sampling.temperature,
                 ", expected > 0 (the policy gradient needs sampled completions)");
-        // Every completion has at least one token; whitening divides by (tokens − 1).
+        /// Every completion has at least one token; whitening divides by (tokens − 1).
         require(!ppo.whiten_advantages || static_cast<std::int64_t>(prompts_per_step) * sampling.group_size >= 2,
                 "PpoTrainerConfig: prompts_per_step x group_size = ",
                 static_cast<std::int64_t>(prompts_per_step) * sampling.group_size,
@@ -97,28 +97,35 @@ struct PpoTrainerConfig {
         validate_reward_functions(effective_reward_functions(), "PpoTrainerConfig");
     }
 
-    // What scores the completions: reward_functions, or the built-in rules of `rewards`.
+    /// What scores the completions: reward_functions, or the built-in rules of `rewards`.
     std::vector<RewardFunction> effective_reward_functions() const {
         return reward_functions.empty() ? builtin_reward_functions(rewards) : reward_functions;
     }
 };
 
-// The rollout's rewards, lengths and timings (RolloutMetrics; scoring_seconds includes the
-// π_old, reference and critic forwards), then PPO's own. Loss terms and clip fractions are
-// means over the ppo_epochs passes (TRL averages its stats over epochs and mini-batches).
+/// The rollout's rewards, lengths and timings (RolloutMetrics; scoring_seconds includes the
+/// π_old, reference and critic forwards), then PPO's own. Loss terms and clip fractions are
+/// means over the ppo_epochs passes (TRL averages its stats over epochs and mini-batches).
 struct PpoStepMetrics : RolloutMetrics {
-    double kl = 0;                  // token mean of KL_t(π_old ‖ π_ref), the estimator ppo.kl (k1)
-    double policy_loss = 0;         // the clipped surrogate (token mean)
-    double clip_frac_low = 0, clip_frac_high = 0;  // ratio clipped below / above (TRL pg_clipfrac is their sum)
-    double ratio_mean = 0;          // token mean of π/π_old (1 in the first epoch)
-    double entropy = 0;             // of the policy that sampled (first epoch)
-    double value_loss = 0;          // ½ clipped squared error, before vf_coef
-    double value_clip_frac = 0;     // TRL vf_clipfrac
-    double value_mean = 0;          // token mean of V_old
-    double explained_variance = 0;  // 1 − Var[R − V_old] / Var[R] over the tokens; NaN if Var[R] = 0
-    double policy_grad_norm = 0, value_grad_norm = 0;  // before clipping
+    double kl = 0;                  ///< token mean of KL_t(π_old ‖ π_ref), the estimator ppo.kl (k1)
+    double policy_loss = 0;         ///< the clipped surrogate (token mean)
+    /// ratio clipped below / above (TRL pg_clipfrac is their sum)
+    ///@{
+    double clip_frac_low = 0, clip_frac_high = 0;
+    ///@}
+    double ratio_mean = 0;          ///< token mean of π/π_old (1 in the first epoch)
+    double entropy = 0;             ///< of the policy that sampled (first epoch)
+    double value_loss = 0;          ///< ½ clipped squared error, before vf_coef
+    double value_clip_frac = 0;     ///< TRL vf_clipfrac
+    double value_mean = 0;          ///< token mean of V_old
+    double explained_variance = 0;  ///< 1 − Var[R − V_old] / Var[R] over the tokens; NaN if Var[R] = 0
+    /// The policy's and the critic's gradient norms, before clipping.
+    ///@{
+    double policy_grad_norm = 0, value_grad_norm = 0;
+    ///@}
 };
 
+/// The step's metrics as one JSONL record.
 inline nlohmann::json to_json(const PpoStepMetrics& m) {
     nlohmann::json j = rollout_json(m);
     j["kl"] = m.kl;
@@ -136,7 +143,7 @@ inline nlohmann::json to_json(const PpoStepMetrics& m) {
     return j;
 }
 
-// "step   12/200  reward 1.53  acc 0.62  len 31.0  kl 0.0021  clip 0.000  vf 0.0123  ev 0.45  1.20 s/step  9650 tok/s"
+/// "step   12/200  reward 1.53  acc 0.62  len 31.0  kl 0.0021  clip 0.000  vf 0.0123  ev 0.45  1.20 s/step  9650 tok/s"
 inline std::string progress_line(const PpoStepMetrics& m, std::int64_t total_steps) {
     char line[232];
     std::snprintf(line, sizeof line,
@@ -148,16 +155,16 @@ inline std::string progress_line(const PpoStepMetrics& m, std::int64_t total_ste
     return line;
 }
 
-// How much of the returns' variance the critic's values explain: 1 − Var[y − ŷ] / Var[y] with
-// population variances over the masked tokens (OpenAI baselines' explained_variance, logged by
-// CleanRL's ppo.py). 1: perfect; 0: no better than a constant; < 0: worse. NaN when Var[y] = 0
-// or the mask is empty (baselines returns NaN too). predicted, target, mask: equal shapes.
+/// How much of the returns' variance the critic's values explain: 1 − Var[y − ŷ] / Var[y] with
+/// population variances over the masked tokens (OpenAI baselines' explained_variance, logged by
+/// CleanRL's ppo.py). 1: perfect; 0: no better than a constant; < 0: worse. NaN when Var[y] = 0
+/// or the mask is empty (baselines returns NaN too). predicted, target, mask: equal shapes.
 template <class T, class B>
 double explained_variance(const Tensor<T, B>& predicted, const Tensor<T, B>& target, const Tensor<T, B>& mask) {
     require_shape(target, predicted.shape(), "explained_variance", "target");
     require_shape(mask, predicted.shape(), "explained_variance", "mask");
     const std::vector<T> p = predicted.to_host(), y = target.to_host(), m = mask.to_host();
-    double n = 0, sum_y = 0, sum_e = 0;  // e = y − ŷ
+    double n = 0, sum_y = 0, sum_e = 0;  ///< e = y − ŷ
     for (std::size_t k = 0; k < y.size(); ++k)
         if (m[k] != T(0)) n += 1, sum_y += y[k], sum_e += static_cast<double>(y[k]) - p[k];
     if (n == 0) return std::nan("");
@@ -172,7 +179,7 @@ double explained_variance(const Tensor<T, B>& predicted, const Tensor<T, B>& tar
 }
 
 namespace ppo_trainer_detail {
-// Token mean of the KL estimator `kind` between two (N, L) log-prob tensors.
+/// Token mean of the KL estimator `kind` between two (N, L) log-prob tensors.
 template <class T, class B>
 double mean_kl(const Tensor<T, B>& logp, const Tensor<T, B>& ref_logp, const Tensor<T, B>& mask, KlEstimator kind) {
     const std::vector<T> lp = logp.to_host(), ref = ref_logp.to_host(), m = mask.to_host();
@@ -183,17 +190,18 @@ double mean_kl(const Tensor<T, B>& logp, const Tensor<T, B>& ref_logp, const Ten
 }
 }  // namespace ppo_trainer_detail
 
+/// The PPO baseline: a critic and GAE give per-token advantages where GRPO uses the group's.
 template <class T, class B>
 class PpoTrainer {
 public:
-    // The trainer updates `policy` in place. The reference is a frozen copy of it taken now
-    // (only when kl_coef > 0); the critic is a fresh Critic of the policy's size, its weights
-    // drawn from the config's seed.
-    // `source` gives one problem per call from Rng(config.seed, stream = step), as GrpoTrainer's.
+    /// The trainer updates `policy` in place. The reference is a frozen copy of it taken now
+    /// (only when kl_coef > 0); the critic is a fresh Critic of the policy's size, its weights
+    /// drawn from the config's seed.
+    /// `source` gives one problem per call from Rng(config.seed, stream = step), as GrpoTrainer's.
     PpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemSource source, PpoTrainerConfig config)
         : PpoTrainer(policy, tokenizer, batches_from(std::move(source), config.seed), std::move(config)) {}
 
-    // `batches(step, count)` gives step's `count` problems (e.g. PromptDataset::draw).
+    /// `batches(step, count)` gives step's `count` problems (e.g. PromptDataset::draw).
     PpoTrainer(Transformer<T, B>& policy, const Tokenizer& tokenizer, ProblemBatches batches, PpoTrainerConfig config)
         : policy_(policy), tokenizer_(tokenizer), batches_(std::move(batches)), config_(validated(std::move(config))),
           critic_(make_critic(policy.config(), config_.seed)),
@@ -202,11 +210,12 @@ public:
         require(static_cast<bool>(batches_), "PpoTrainer: the problem source is empty");
         require(policy.config().vocab_size == tokenizer_.vocab_size(), "PpoTrainer: the policy's vocab_size is ",
                 policy.config().vocab_size, ", expected the tokenizer's ", tokenizer_.vocab_size());
+        config_.sampling = with_eos_of(tokenizer_, config_.sampling, "PpoTrainer");
         reward_functions_ = config_.effective_reward_functions();
         if (config_.ppo.kl_coef > 0) reference_ = std::make_unique<Transformer<T, B>>(clone_model(policy));
     }
 
-    // The problems of step s: the same for every run with this seed (and as GrpoTrainer's).
+    /// The problems of step s: the same for every run with this seed (and as GrpoTrainer's).
     std::vector<Problem> problems_for_step(std::int64_t s) const {
         std::vector<Problem> problems = batches_(s, config_.prompts_per_step);
         check_problems(problems, s, config_.prompts_per_step);
@@ -220,7 +229,7 @@ public:
         m.step = steps_ + 1;
         const double temperature = config_.sampling.temperature;
 
-        // 1. Problems, prompts, one completion each (group_size by default).
+        /// 1. Problems, prompts, one completion each (group_size by default).
         const std::vector<Problem> problems = problems_for_step(steps_);
         const std::vector<std::string> prompt_texts = render_prompts(problems, config_.prompt_template);
         std::vector<std::vector<std::int32_t>> prompts;
@@ -232,31 +241,31 @@ public:
         m.generated_tokens = completions.generated_tokens;
         m.tokens_per_second = m.sampling_seconds > 0 ? m.generated_tokens / m.sampling_seconds : 0;
 
-        // 2-4. Scores; π_old, π_ref and V_old without a tape; rewards, GAE, returns.
+        /// 2-4. Scores; π_old, π_ref and V_old without a tape; rewards, GAE, returns.
         const auto scoring_start = std::chrono::steady_clock::now();
         const BatchScores scores = score_completions(completions, problems, prompt_texts, tokenizer_, reward_functions_);
         log_rewards(completions, scores, reward_functions_, &m);
-        // PPO's return needs a reward for every completion: there is no group to leave one out of.
+        /// PPO's return needs a reward for every completion: there is no group to leave one out of.
         require(m.rewards_missing == 0, "PpoTrainer step ", m.step, ": ", m.rewards_missing,
                 " completions have no score (a reward function of non-zero weight returned std::nullopt); PPO "
                 "cannot leave a completion out");
         const PolicyBatch<B> batch = pack_policy_batch<B>(prompts, completions);
-        const Tensor<T, B> mask = completion_mask<T, B>(completions, batch.completion_width);  // (N, L)
-        const Tensor<T, B> old_logp = policy_logprobs(nullptr, policy_, batch, temperature).logp.value();  // (N, L)
+        const Tensor<T, B> mask = completion_mask<T, B>(completions, batch.completion_width);  ///< (N, L)
+        const Tensor<T, B> old_logp = policy_logprobs(nullptr, policy_, batch, temperature).logp.value();  ///< (N, L)
         const Tensor<T, B> ref_logp =  // without a reference (kl_coef 0) the KL term is 0
             reference_ ? policy_logprobs(nullptr, *reference_, batch, temperature).logp.value() : old_logp;
-        const Tensor<T, B> old_values = critic_.values(nullptr, batch).value();  // (N, L)
+        const Tensor<T, B> old_values = critic_.values(nullptr, batch).value();  ///< (N, L)
         const Tensor<T, B> rewards =
             per_token_rewards(reward_totals(scores), old_logp, ref_logp, mask, config_.ppo.kl_coef, config_.ppo.kl);
-        const Gae<T, B> gae = ppo_advantages(rewards, old_values, mask, config_.ppo);  // A whitened, R = A_raw + V_old
+        const Gae<T, B> gae = ppo_advantages(rewards, old_values, mask, config_.ppo);  ///< A whitened, R = A_raw + V_old
         m.kl = ppo_trainer_detail::mean_kl(old_logp, ref_logp, mask, config_.ppo.kl);
         m.value_mean = trainer_detail::mean_over_mask(old_values, mask);
         m.explained_variance = explained_variance(old_values, gae.returns, mask);
         m.scoring_seconds = seconds_since(scoring_start);
 
-        // 5. ppo_epochs passes, each one step of the policy and one of the critic.
+        /// 5. ppo_epochs passes, each one step of the policy and one of the critic.
         const auto update_start = std::chrono::steady_clock::now();
-        const double share = 1.0 / config_.ppo_epochs;  // metrics are means over the epochs
+        const double share = 1.0 / config_.ppo_epochs;  ///< metrics are means over the epochs
         for (int epoch = 0; epoch < config_.ppo_epochs; ++epoch) {
             const PolicyStep p = policy_step(batch, old_logp, gae.advantages, mask, completions.truncated, epoch == 0);
             if (epoch == 0) m.entropy = p.entropy;
@@ -276,8 +285,8 @@ public:
         return m;
     }
 
-    // Runs until `total_steps` steps are done: a JSONL line per step to `log` (if given) and a
-    // progress line to `progress` (if given; rewritten in place on a terminal).
+    /// Runs until `total_steps` steps are done: a JSONL line per step to `log` (if given) and a
+    /// progress line to `progress` (if given; rewritten in place on a terminal).
     void run(std::int64_t total_steps, JsonlWriter* log = nullptr, std::FILE* progress = nullptr) {
         while (steps_ < total_steps) {
             const PpoStepMetrics m = step();
@@ -286,13 +295,13 @@ public:
         }
     }
 
-    std::int64_t steps() const { return steps_; }
-    const PpoTrainerConfig& config() const { return config_; }
-    Transformer<T, B>& policy() { return policy_; }
-    Critic<T, B>& critic() { return critic_; }
-    const Transformer<T, B>* reference() const { return reference_.get(); }  // null when kl_coef = 0
-    AdamW<T, B>& policy_optimizer() { return policy_optimizer_; }
-    AdamW<T, B>& critic_optimizer() { return critic_optimizer_; }
+    std::int64_t steps() const { return steps_; }  ///< steps done (the next step's index)
+    const PpoTrainerConfig& config() const { return config_; }  ///< the config, validated
+    Transformer<T, B>& policy() { return policy_; }  ///< the policy being trained
+    Critic<T, B>& critic() { return critic_; }  ///< the value model
+    const Transformer<T, B>* reference() const { return reference_.get(); }  ///< the frozen reference; null when kl_coef = 0
+    AdamW<T, B>& policy_optimizer() { return policy_optimizer_; }  ///< the policy's optimizer
+    AdamW<T, B>& critic_optimizer() { return critic_optimizer_; }  ///< the critic's optimizer
 
 private:
     struct PolicyStep {
@@ -316,7 +325,7 @@ private:
         return config_.max_grad_norm > 0 ? clip_grad_norm(optimizer.params(), config_.max_grad_norm) : 0.0;
     }
 
-    // One AdamW step on the clipped surrogate; old_logp, advantages, mask: (N, L).
+    /// One AdamW step on the clipped surrogate; old_logp, advantages, mask: (N, L).
     PolicyStep policy_step(const PolicyBatch<B>& batch, const Tensor<T, B>& old_logp, const Tensor<T, B>& advantages,
                            const Tensor<T, B>& mask, const std::vector<bool>& truncated, bool with_entropy) {
         Tape tape;
@@ -339,7 +348,7 @@ private:
         return s;
     }
 
-    // One AdamW step on vf_coef × the clipped value loss; old_values, returns, mask: (N, L).
+    /// One AdamW step on vf_coef × the clipped value loss; old_values, returns, mask: (N, L).
     CriticStep critic_step(const PolicyBatch<B>& batch, const Tensor<T, B>& old_values, const Tensor<T, B>& returns,
                            const Tensor<T, B>& mask) {
         Tape tape;
@@ -359,14 +368,14 @@ private:
     }
 
     Transformer<T, B>& policy_;
-    Tokenizer tokenizer_;  // a copy: a temporary tokenizer cannot dangle
+    Tokenizer tokenizer_;  ///< a copy: a temporary tokenizer cannot dangle
     ProblemBatches batches_;
     PpoTrainerConfig config_;
-    std::vector<RewardFunction> reward_functions_;  // config_.effective_reward_functions()
+    std::vector<RewardFunction> reward_functions_;  ///< config_.effective_reward_functions()
     Critic<T, B> critic_;
     AdamW<T, B> policy_optimizer_;
     AdamW<T, B> critic_optimizer_;
-    std::unique_ptr<Transformer<T, B>> reference_;  // frozen π_ref, only when kl_coef > 0
+    std::unique_ptr<Transformer<T, B>> reference_;  ///< frozen π_ref, only when kl_coef > 0
     std::int64_t steps_ = 0;
 };
 

@@ -17,21 +17,24 @@
 
 namespace grpo {
 
+/// Pretraining's settings: steps, batch shape, schedule, optimizer, seed.
 struct PretrainConfig {
-    int steps = 1000;
-    int batch = 16;  // windows per step
-    int seq = 96;    // positions per window
-    CosineSchedule schedule{3e-3, 3e-4, 100, 1000};  // gives each step's lr
-    AdamWConfig optimizer{3e-3, 0.9, 0.95, 1e-8, 0.0};  // GPT-3's betas; its lr is the schedule's
-    std::uint64_t seed = 0;  // of the window draws: Rng(seed)
+    int steps = 1000;  ///< optimizer steps
+    int batch = 16;  ///< windows per step
+    int seq = 96;    ///< positions per window
+    CosineSchedule schedule{3e-3, 3e-4, 100, 1000};  ///< gives each step's lr
+    AdamWConfig optimizer{3e-3, 0.9, 0.95, 1e-8, 0.0};  ///< GPT-3's betas; its lr is the schedule's
+    std::uint64_t seed = 0;  ///< of the window draws: Rng(seed)
 };
 
+/// What one pretraining step reports to its callback.
 struct PretrainStep {
-    int step = 0;       // 1-based, after the update
-    double loss = 0.0;  // the batch's mean loss, before the update
-    double lr = 0.0;
+    int step = 0;       ///< 1-based, after the update
+    double loss = 0.0;  ///< the batch's mean loss, before the update
+    double lr = 0.0;  ///< the step's learning rate
 };
 
+/// Pretrains `model` in place on random windows of `stream`; `on_step` sees every step.
 template <class T, class B>
 void pretrain(Transformer<T, B>& model, const TokenStream& stream, const PretrainConfig& config,
               const std::function<void(const PretrainStep&)>& on_step = {}) {

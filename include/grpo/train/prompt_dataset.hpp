@@ -39,34 +39,34 @@
 
 namespace grpo {
 
-// One row of a prompt file.
+/// One row of a prompt file.
 struct PromptRow {
-    std::string question;
-    std::string answer;  // the final answer (after PromptFields::answer_format), not a solution
-    std::map<std::string, std::string> fields;  // every other top-level string/number field, as text
+    std::string question;  ///< the question text, as in the file
+    std::string answer;  ///< the final answer (after PromptFields::answer_format), not a solution
+    std::map<std::string, std::string> fields;  ///< every other top-level string/number field, as text
 };
 
-// How the answer field is read.
+/// How the answer field is read.
 enum class AnswerFormat {
-    as_is,         // the field is the final answer: "72", "\frac{1}{2}"
-    gsm8k_hashes,  // a GSM8K solution: the text after its last "####" (Cobbe et al. 2021's format)
-    last_boxed,    // a MATH solution: the inside of its last \boxed{} (Hendrycks et al. 2021)
+    as_is,         ///< the field is the final answer: "72", "\frac{1}{2}"
+    gsm8k_hashes,  ///< a GSM8K solution: the text after its last "####" (Cobbe et al. 2021's format)
+    last_boxed,    ///< a MATH solution: the inside of its last `\boxed{}` (Hendrycks et al. 2021)
 };
 
-// Which keys hold the question and the answer, and how the answer is written.
+/// Which keys hold the question and the answer, and how the answer is written.
 struct PromptFields {
-    std::string question = "question";
-    std::string answer = "answer";
-    AnswerFormat answer_format = AnswerFormat::as_is;
+    std::string question = "question";  ///< the key of the question
+    std::string answer = "answer";  ///< the key of the answer
+    AnswerFormat answer_format = AnswerFormat::as_is;  ///< how the answer field is read
 
-    // GSM8K on the Hugging Face hub (openai/gsm8k): {"question", "answer": "...\n#### 72"}.
+    /// GSM8K on the Hugging Face hub (openai/gsm8k): {"question", "answer": "...\n#### 72"}.
     static PromptFields gsm8k() { return {"question", "answer", AnswerFormat::gsm8k_hashes}; }
-    // MATH (hendrycks/competition_math): {"problem", "solution": "... \boxed{7}", "level", "type"}.
+    /// MATH (hendrycks/competition_math): {"problem", "solution": "... \boxed{7}", "level", "type"}.
     static PromptFields math() { return {"problem", "solution", AnswerFormat::last_boxed}; }
 };
 
-// The final answer of a GSM8K solution: the text after its last "####", trimmed
-// ("...\n#### 72" is "72"). An error when there is no "####" or nothing after it.
+/// The final answer of a GSM8K solution: the text after its last "####", trimmed
+/// ("...\n#### 72" is "72"). An error when there is no "####" or nothing after it.
 inline std::string gsm8k_final_answer(std::string_view solution) {
     const std::size_t at = solution.rfind("####");
     require(at != std::string_view::npos, "gsm8k_final_answer: no '####' in the solution (expected '... #### 72')");
@@ -75,9 +75,9 @@ inline std::string gsm8k_final_answer(std::string_view solution) {
     return std::string(answer);
 }
 
-// The final answer of a MATH solution: the inside of its last \boxed{} or \fbox{}, trimmed
-// (the same rule the accuracy reward reads a completion by, rl/rewards/accuracy.hpp). An error
-// when there is none, it is not closed, or it is empty.
+/// The final answer of a MATH solution: the inside of its last `\boxed{}` or `\fbox{}`, trimmed
+/// (the same rule the accuracy reward reads a completion by, rl/rewards/accuracy.hpp). An error
+/// when there is none, it is not closed, or it is empty.
 inline std::string last_boxed_answer(std::string_view solution) {
     const auto boxed = accuracy_detail::last_boxed(solution);
     require(boxed.has_value(), "last_boxed_answer: no closed \\boxed{...} in the solution");
@@ -88,9 +88,9 @@ inline std::string last_boxed_answer(std::string_view solution) {
 
 namespace prompt_dataset_detail {
 
-// The text an answer that is no number is compared by: the wrappers of strip_answer_decorations
-// gone, whitespace removed, \dfrac and \tfrac written \frac (as the MATH grader's
-// _strip_string does, Hendrycks et al. 2021, math_equivalence.py).
+/// The text an answer that is no number is compared by: the wrappers of strip_answer_decorations
+/// gone, whitespace removed, \dfrac and \tfrac written \frac (as the MATH grader's
+/// _strip_string does, Hendrycks et al. 2021, math_equivalence.py).
 inline std::string answer_text_key(std::string_view answer) {
     const std::string_view stripped = strip_answer_decorations(answer);
     std::string out;
@@ -106,14 +106,14 @@ inline std::string answer_text_key(std::string_view answer) {
     return out;
 }
 
-// The answer read by `format`; grpo::Error from the extractor when it cannot be.
+/// The answer read by `format`; grpo::Error from the extractor when it cannot be.
 inline std::string final_answer(const std::string& text, AnswerFormat format) {
     if (format == AnswerFormat::gsm8k_hashes) return gsm8k_final_answer(text);
     if (format == AnswerFormat::last_boxed) return last_boxed_answer(text);
     return text;
 }
 
-// One parsed line as a row; `where` is "read_prompt_jsonl: 'path', line n".
+/// One parsed line as a row; `where` is "read_prompt_jsonl: 'path', line n".
 inline PromptRow read_row(const nlohmann::json& j, const PromptFields& names, const std::string& where) {
     require(j.is_object(), where, ": expected a JSON object, got ", j.type_name());
     PromptRow row;
@@ -152,12 +152,12 @@ inline PromptRow read_row(const nlohmann::json& j, const PromptFields& names, co
 
 }  // namespace prompt_dataset_detail
 
-// Reads a JSONL prompt file: one JSON object per line, blank lines skipped. The question must
-// be a non-empty string; the answer a non-empty string (read by names.answer_format) or a
-// number (its JSON text: 72 is "72"). Every other top-level string or number field goes to
-// PromptRow::fields as text. Any failure is a grpo::Error naming the file, the 1-based line and
-// the field: a missing file, a line that is not JSON or not an object, a missing, empty or
-// mistyped question or answer, an answer the format cannot read, and a file with no rows.
+/// Reads a JSONL prompt file: one JSON object per line, blank lines skipped. The question must
+/// be a non-empty string; the answer a non-empty string (read by names.answer_format) or a
+/// number (its JSON text: 72 is "72"). Every other top-level string or number field goes to
+/// PromptRow::fields as text. Any failure is a grpo::Error naming the file, the 1-based line and
+/// the field: a missing file, a line that is not JSON or not an object, a missing, empty or
+/// mistyped question or answer, an answer the format cannot read, and a file with no rows.
 inline std::vector<PromptRow> read_prompt_jsonl(const std::string& path, const PromptFields& names = {}) {
     require(!names.question.empty() && !names.answer.empty() && names.question != names.answer,
             "read_prompt_jsonl: PromptFields names question '", names.question, "' and answer '", names.answer,
@@ -177,16 +177,16 @@ inline std::vector<PromptRow> read_prompt_jsonl(const std::string& path, const P
     return rows;
 }
 
-// A row as a Problem: question and answer copied, and a verifier that accepts a candidate answer
-// equivalent to the row's, by the accuracy reward's rules (rl/rewards/math_answer.hpp):
-//   - when the row's answer is one number (parse_math_answer: "72", "1,000", "\frac{7}{2}",
-//     "$5"), the candidate must be one number and exactly equal: "72.0", "\boxed{72}", "x = 72"
-//     match 72; "72 apples" and 71.999 do not;
-//   - otherwise (an expression, a tuple, a word) the candidate's text must equal the answer's
-//     once both lose their wrappers ($…$, \boxed{}, a final period), their whitespace, and
-//     write \dfrac and \tfrac as \frac: "(1, 2)" matches "(1,2)", "2x + 1" matches "2x+1".
-// The verifier never throws (guarded_check): anything unreadable is false. An answer that is
-// empty once its wrappers are gone ("", "$ $") would accept an empty candidate: an error.
+/// A row as a Problem: question and answer copied, and a verifier that accepts a candidate answer
+/// equivalent to the row's, by the accuracy reward's rules (rl/rewards/math_answer.hpp):
+///   - when the row's answer is one number (parse_math_answer: "72", "1,000", "\frac{7}{2}",
+///     "$5"), the candidate must be one number and exactly equal: "72.0", "\boxed{72}", "x = 72"
+///     match 72; "72 apples" and 71.999 do not;
+///   - otherwise (an expression, a tuple, a word) the candidate's text must equal the answer's
+///     once both lose their wrappers (`$…$`, `\boxed{}`, a final period), their whitespace, and
+///     write `\dfrac` and `\tfrac` as `\frac`: "(1, 2)" matches "(1,2)", "2x + 1" matches "2x+1".
+/// The verifier never throws (guarded_check): anything unreadable is false. An answer that is
+/// empty once its wrappers are gone ("", "$ $") would accept an empty candidate: an error.
 inline Problem to_problem(const PromptRow& row) {
     const std::optional<Rational> number = parse_math_answer(row.answer);
     const std::string text = prompt_dataset_detail::answer_text_key(row.answer);
@@ -205,7 +205,7 @@ inline Problem to_problem(const PromptRow& row) {
     return p;
 }
 
-// Every row as a Problem, in order (a held-out set for rl/evaluation.hpp's evaluate).
+/// Every row as a Problem, in order (a held-out set for rl/evaluation.hpp's evaluate).
 inline std::vector<Problem> to_problems(const std::vector<PromptRow>& rows) {
     std::vector<Problem> out;
     out.reserve(rows.size());
@@ -213,15 +213,16 @@ inline std::vector<Problem> to_problems(const std::vector<PromptRow>& rows) {
     return out;
 }
 
-// The rows as an endless stream of problems, one epoch after another. Epoch e visits every row
-// once, in the order of a Fisher-Yates shuffle under Rng(seed, stream = e) (a new order each
-// epoch, as TRL's RepeatSampler reshuffles its dataset per epoch; the same shuffle as
-// SftTrainer's, train/sft.hpp). Step s with `count` problems takes positions
-// [s·count, (s+1)·count) of that stream, crossing into the next epoch when one runs out.
-// Nothing is cached: a draw is a pure function of (rows, seed, step, count), so a resumed run
-// draws the same problems, and costs one shuffle, O(rows), per epoch it touches.
+/// The rows as an endless stream of problems, one epoch after another. Epoch e visits every row
+/// once, in the order of a Fisher-Yates shuffle under Rng(seed, stream = e) (a new order each
+/// epoch, as TRL's RepeatSampler reshuffles its dataset per epoch; the same shuffle as
+/// SftTrainer's, train/sft.hpp). Step s with `count` problems takes positions
+/// [s·count, (s+1)·count) of that stream, crossing into the next epoch when one runs out.
+/// Nothing is cached: a draw is a pure function of (rows, seed, step, count), so a resumed run
+/// draws the same problems, and costs one shuffle, O(rows), per epoch it touches.
 class PromptDataset {
 public:
+    /// A dataset of `rows`, shuffled per epoch under `seed`; throws on no rows or a row that makes no Problem.
     PromptDataset(std::vector<PromptRow> rows, std::uint64_t seed) : rows_(std::move(rows)), seed_(seed) {
         require(!rows_.empty(), "PromptDataset: no rows");
         for (std::size_t i = 0; i < rows_.size(); ++i) {  // a bad row fails here, not at some later step
@@ -232,7 +233,7 @@ public:
                 " rows, expected at most 2^32 (Rng::uniform_int's range)");
     }
 
-    // The problems of step `step`: `count` of them, from global position step·count on.
+    /// The problems of step `step`: `count` of them, from global position step·count on.
     std::vector<Problem> draw(std::int64_t step, int count) const {
         const std::int64_t first = first_position(step, count);
         const auto n = static_cast<std::int64_t>(rows_.size());
@@ -250,12 +251,12 @@ public:
         return out;
     }
 
-    // The epoch that step `step`'s first problem belongs to (its last may be in the next one).
+    /// The epoch that step `step`'s first problem belongs to (its last may be in the next one).
     std::int64_t epoch_of(std::int64_t step, int count) const {
         return first_position(step, count) / static_cast<std::int64_t>(rows_.size());
     }
 
-    // The row indices of epoch `epoch`, in the order it visits them: a permutation of 0..size-1.
+    /// The row indices of epoch `epoch`, in the order it visits them: a permutation of 0..size-1.
     std::vector<std::size_t> epoch_order(std::int64_t epoch) const {
         require(epoch >= 0, "PromptDataset::epoch_order: epoch = ", epoch, ", expected >= 0");
         std::vector<std::size_t> order(rows_.size());
@@ -268,9 +269,9 @@ public:
         return order;
     }
 
-    std::size_t size() const { return rows_.size(); }
-    const std::vector<PromptRow>& rows() const { return rows_; }
-    std::uint64_t seed() const { return seed_; }
+    std::size_t size() const { return rows_.size(); }  ///< rows per epoch
+    const std::vector<PromptRow>& rows() const { return rows_; }  ///< the rows, in the input's order
+    std::uint64_t seed() const { return seed_; }  ///< the shuffles' seed
 
 private:
     std::int64_t first_position(std::int64_t step, int count) const {
@@ -285,16 +286,20 @@ private:
     std::uint64_t seed_;
 };
 
+/// Prompt rows split into a training and a held-out part.
 struct PromptSplit {
-    std::vector<PromptRow> train, held_out;  // each in the input's order
+    /// each in the input's order
+    ///@{
+    std::vector<PromptRow> train, held_out;
+    ///@}
 };
 
-// Whether `question` is held out: a 64-bit FNV-1a hash of its trimmed bytes (Fowler-Noll-Vo,
-// fixed constants, the same on every platform, unlike std::hash), then the first Philox word of
-// that hash keyed by `seed`, as a fraction of 2^32, below `held_out_fraction` (the Philox step
-// of train/synthetic_corpus.hpp's is_held_out).
+/// Whether `question` is held out: a 64-bit FNV-1a hash of its trimmed bytes (Fowler-Noll-Vo,
+/// fixed constants, the same on every platform, unlike std::hash), then the first Philox word of
+/// that hash keyed by `seed`, as a fraction of 2^32, below `held_out_fraction` (the Philox step
+/// of train/synthetic_corpus.hpp's is_held_out).
 inline bool is_held_out_question(std::string_view question, double held_out_fraction, std::uint64_t seed) {
-    std::uint64_t hash = 0xCBF29CE484222325ull;  // FNV-1a 64 offset basis
+    std::uint64_t hash = 0xCBF29CE484222325ull;  ///< FNV-1a 64 offset basis
     for (char c : trim(question)) {
         hash ^= static_cast<unsigned char>(c);
         hash *= 0x100000001B3ull;  // FNV-1a 64 prime
@@ -304,16 +309,16 @@ inline bool is_held_out_question(std::string_view question, double held_out_frac
     return philox4x32_10(counter, key)[0] * 0x1.0p-32 < held_out_fraction;
 }
 
-// Splits rows into train and held-out (R1 reports accuracy on problems it did not train on,
-// §3). A row is held out by a hash of its question (is_held_out_question), not by a seeded
-// shuffle, so that:
-//   - a row's side depends on its question and the seed alone: adding, removing or reordering
-//     rows never moves another row across, so a held-out question of yesterday's file is not
-//     trained on today;
-//   - copies of one question land on the same side (no duplicate leaks into training); the
-//     split does not deduplicate, so both copies stay.
-// The held-out share is therefore about held_out_fraction (binomial), not exact. An error
-// unless 0 <= held_out_fraction < 1, for no rows, or when no row is left to train on.
+/// Splits rows into train and held-out (R1 reports accuracy on problems it did not train on,
+/// §3). A row is held out by a hash of its question (is_held_out_question), not by a seeded
+/// shuffle, so that:
+///   - a row's side depends on its question and the seed alone: adding, removing or reordering
+///     rows never moves another row across, so a held-out question of yesterday's file is not
+///     trained on today;
+///   - copies of one question land on the same side (no duplicate leaks into training); the
+///     split does not deduplicate, so both copies stay.
+/// The held-out share is therefore about held_out_fraction (binomial), not exact. An error
+/// unless 0 <= held_out_fraction < 1, for no rows, or when no row is left to train on.
 inline PromptSplit split_prompts(std::vector<PromptRow> rows, double held_out_fraction, std::uint64_t seed) {
     require(held_out_fraction >= 0.0 && held_out_fraction < 1.0, "split_prompts: held_out_fraction = ",
             held_out_fraction, ", expected in [0, 1)");

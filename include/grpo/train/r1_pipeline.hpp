@@ -37,29 +37,30 @@
 
 namespace grpo {
 
+/// A pipeline stage's id: its name and the key that hashes its parent's key and its plan.
 struct StageId {
-    std::string name;
-    std::string key;  // 16 hex digits
+    std::string name;  ///< the stage's name
+    std::string key;  ///< 16 hex digits
 };
 
-// The id of a stage below `parent` (an empty parent key for a root), keyed by its plan text.
+/// The id of a stage below `parent` (an empty parent key for a root), keyed by its plan text.
 inline StageId child_stage(const StageId& parent, const std::string& name, const std::string& plan) {
-    std::uint64_t hash = 1469598103934665603ull;  // FNV-1a 64 over parent key, name and plan
+    std::uint64_t hash = 1469598103934665603ull;  ///< FNV-1a 64 over parent key, name and plan
     for (const std::string* part : {&parent.key, &name, &plan}) {
         for (unsigned char ch : *part) hash = (hash ^ ch) * 1099511628211ull;
-        hash = (hash ^ 0xFFu) * 1099511628211ull;  // a separator no UTF-8 text contains
+        hash = (hash ^ 0xFFu) * 1099511628211ull;  ///< a separator no UTF-8 text contains
     }
     char key[17];
     std::snprintf(key, sizeof key, "%016llx", static_cast<unsigned long long>(hash));
     return {name, key};
 }
 
-// What running (or resuming) a stage gave.
+/// What running (or resuming) a stage gave.
 struct StageRun {
-    bool resumed = false;
-    double compute = 0;   // token positions (distillation.hpp), the same whether run or resumed
-    std::int64_t steps = 0;
-    double seconds = 0;   // of this process; 0 when resumed
+    bool resumed = false;  ///< loaded from an output with its key, not run
+    double compute = 0;   ///< token positions (distillation.hpp), the same whether run or resumed
+    std::int64_t steps = 0;  ///< the training steps the stage ran
+    double seconds = 0;   ///< of this process; 0 when resumed
 };
 
 namespace pipeline_detail {
@@ -68,7 +69,7 @@ inline double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Loads `path` into `model` when it holds stage `id` for a model of the same shape.
+/// Loads `path` into `model` when it holds stage `id` for a model of the same shape.
 template <class T, class B>
 bool try_resume(Transformer<T, B>& model, const std::string& path, const StageId& id, StageRun& run) {
     if (!std::filesystem::exists(path)) return false;
@@ -91,7 +92,7 @@ bool try_resume(Transformer<T, B>& model, const std::string& path, const StageId
 
 template <class T, class B>
 void save_stage(const Transformer<T, B>& model, const std::string& path, const StageId& id, const StageRun& run) {
-    char compute[32];  // every digit, so a resumed stage reports the same figure
+    char compute[32];  ///< every digit, so a resumed stage reports the same figure
     std::snprintf(compute, sizeof compute, "%.17g", run.compute);
     save_checkpoint(model, path,
                     {{"grpo.stage.name", id.name}, {"grpo.stage.key", id.key}, {"grpo.stage.compute", compute},
@@ -100,7 +101,7 @@ void save_stage(const Transformer<T, B>& model, const std::string& path, const S
 
 }  // namespace pipeline_detail
 
-// Pretrains `model` on the stream `make_stream` builds (only called when the stage runs).
+/// Pretrains `model` on the stream `make_stream` builds (only called when the stage runs).
 template <class T, class B>
 StageRun pretrain_stage(Transformer<T, B>& model, const std::string& path, const StageId& id,
                         const std::function<TokenStream()>& make_stream, const PretrainConfig& config,
@@ -119,7 +120,7 @@ StageRun pretrain_stage(Transformer<T, B>& model, const std::string& path, const
     return run;
 }
 
-// `steps` SFT steps on `data`.
+/// `steps` SFT steps on `data`.
 template <class T, class B>
 StageRun sft_stage(Transformer<T, B>& model, const Tokenizer& tok, std::vector<SftExample> data,
                    const SftConfig& config, int steps, const std::string& path, const StageId& id,
@@ -139,7 +140,7 @@ StageRun sft_stage(Transformer<T, B>& model, const Tokenizer& tok, std::vector<S
     return run;
 }
 
-// GRPO for `max_steps` steps, or until the compute spent reaches `compute_budget` (> 0).
+/// GRPO for `max_steps` steps, or until the compute spent reaches `compute_budget` (> 0).
 template <class T, class B>
 StageRun grpo_stage(Transformer<T, B>& model, const Tokenizer& tok, ProblemSource source,
                     const GrpoTrainerConfig& config, int max_steps, const std::string& path, const StageId& id,
@@ -149,7 +150,7 @@ StageRun grpo_stage(Transformer<T, B>& model, const Tokenizer& tok, ProblemSourc
     const auto start = std::chrono::steady_clock::now();
     GrpoTrainer<T, B> trainer(model, tok, std::move(source), config);
     while (run.steps < max_steps && (compute_budget <= 0 || run.compute < compute_budget)) {
-        std::int64_t prompt_tokens = 0;  // each prompt is read once per completion of its group
+        std::int64_t prompt_tokens = 0;  ///< each prompt is read once per completion of its group
         for (const auto& prompt : encode_prompts(trainer.problems_for_step(run.steps), config.prompt_template, tok))
             prompt_tokens += static_cast<std::int64_t>(prompt.size()) * config.sampling.group_size;
         const GrpoStepMetrics m = trainer.step();
@@ -162,8 +163,8 @@ StageRun grpo_stage(Transformer<T, B>& model, const Tokenizer& tok, ProblemSourc
     return run;
 }
 
-// A rejection-sampled set as JSONL: a header line with the stage's key and the counts, then one
-// {"prompt", "completion"} line per kept example; written atomically.
+/// A rejection-sampled set as JSONL: a header line with the stage's key and the counts, then one
+/// {"prompt", "completion"} line per kept example; written atomically.
 inline void write_rejection_set(const std::string& path, const StageId& id, const RejectionResult& result) {
     nlohmann::json header{{"stage", id.name}, {"key", id.key}, {"sampled", result.stats.sampled}};
     header["count"] = nlohmann::json::object();
@@ -174,7 +175,7 @@ inline void write_rejection_set(const std::string& path, const StageId& id, cons
     write_file_atomically(path, text);
 }
 
-// The set at `path` if it was written for stage `id`, else nothing.
+/// The set at `path` if it was written for stage `id`, else nothing.
 inline std::optional<RejectionResult> read_rejection_set(const std::string& path, const StageId& id) {
     if (!std::filesystem::exists(path)) return std::nullopt;
     const std::string text = read_file(path);
@@ -208,7 +209,7 @@ inline std::optional<RejectionResult> read_rejection_set(const std::string& path
     return result;
 }
 
-// Rejection sampling into `path`, or the set read back from it when it holds stage `id`.
+/// Rejection sampling into `path`, or the set read back from it when it holds stage `id`.
 template <class T, class B>
 RejectionResult rejection_stage(Transformer<T, B>& model, const Tokenizer& tok,
                                 const std::vector<VerifiedProblem>& problems, const PromptTemplate& prompt_template,

@@ -42,15 +42,15 @@
 
 namespace grpo {
 
-// A problem with the rule that checks each of its reasoning steps.
+/// A problem with the rule that checks each of its reasoning steps.
 struct VerifiedProblem {
-    Problem problem;
-    StepRule step_rule;
+    Problem problem;  ///< the problem
+    StepRule step_rule;  ///< scores one reasoning step
 };
 
-// unscored and low_reward come last: the values before them are as they were (a saved set's
-// counts are read by name, train/r1_pipeline.hpp), and they are counted only when a filter has
-// reward functions.
+/// unscored and low_reward come last: the values before them are as they were (a saved set's
+/// counts are read by name, train/r1_pipeline.hpp), and they are counted only when a filter has
+/// reward functions.
 enum class RejectReason {
     kept,
     bad_format,
@@ -63,6 +63,7 @@ enum class RejectReason {
     low_reward
 };
 
+/// The fate's name, for reports: "kept", "wrong answer", …
 inline const char* reject_reason_name(RejectReason r) {
     switch (r) {
         case RejectReason::kept: return "kept";
@@ -78,18 +79,19 @@ inline const char* reject_reason_name(RejectReason r) {
     return "?";
 }
 
+/// What a completion must pass to be kept: format, answer, language, steps, rewards, a per-prompt cap.
 struct RejectionFilter {
-    Script target = Script::latin;
-    std::size_t min_word_letters = 2;  // the variable x is not a word
-    bool verify_steps = true;
-    int max_per_prompt = 2;            // distinct completions kept per prompt
-    // Judged after the checks above, on the completions that pass them: kept only if
-    // Σ weight·score over the functions of non-zero weight is >= min_reward. Empty: not judged.
+    Script target = Script::latin;  ///< the script the chain of thought must be written in
+    std::size_t min_word_letters = 2;  ///< the variable x is not a word
+    bool verify_steps = true;  ///< every reasoning step must check under the problem's step rule
+    int max_per_prompt = 2;            ///< distinct completions kept per prompt
+    /// Judged after the checks above, on the completions that pass them: kept only if
+    /// Σ weight·score over the functions of non-zero weight is >= min_reward. Empty: not judged.
     std::vector<RewardFunction> reward_functions;
-    double min_reward = -std::numeric_limits<double>::infinity();  // default: any score passes
+    double min_reward = -std::numeric_limits<double>::infinity();  ///< default: any score passes
 
-    // With reward functions: names unique, weights finite, callables set; min_reward not NaN
-    // and not +infinity. Throws naming the first offence.
+    /// With reward functions: names unique, weights finite, callables set; min_reward not NaN
+    /// and not +infinity. Throws naming the first offence.
     void validate() const {
         if (reward_functions.empty()) return;
         validate_reward_functions(reward_functions, "RejectionFilter");
@@ -114,10 +116,10 @@ inline RejectReason judge(std::string_view completion, const VerifiedProblem& p,
 }
 }  // namespace rejection_detail
 
-// The rule checks never throw on the completion (it is model output); the problem's verifier is
-// guarded. The filter's reward functions see RewardInput{p.problem, prompt, completion, completion_tokens}
-// (rejection_sample passes the rendered prompt and the sampled length); one that throws or
-// returns NaN is a bug in it: a grpo::Error naming it (score_with).
+/// The rule checks never throw on the completion (it is model output); the problem's verifier is
+/// guarded. The filter's reward functions see RewardInput{p.problem, prompt, completion, completion_tokens}
+/// (rejection_sample passes the rendered prompt and the sampled length); one that throws or
+/// returns NaN is a bug in it: a grpo::Error naming it (score_with).
 inline RejectReason judge_completion(std::string_view completion, const VerifiedProblem& p,
                                      const RejectionFilter& filter, std::string_view prompt = {},
                                      int completion_tokens = 0) {
@@ -125,19 +127,20 @@ inline RejectReason judge_completion(std::string_view completion, const Verified
     return rejection_detail::judge(completion, p, filter, prompt, completion_tokens);
 }
 
-// How many completions met each fate (kept included), and how many were sampled.
+/// How many completions met each fate (kept included), and how many were sampled.
 struct RejectionStats {
-    std::int64_t sampled = 0;
-    std::map<RejectReason, std::int64_t> count;
+    std::int64_t sampled = 0;  ///< completions sampled
+    std::map<RejectReason, std::int64_t> count;  ///< completions per fate
 
+    /// The completions that met fate `r` (0 if none).
     std::int64_t operator[](RejectReason r) const {
         const auto it = count.find(r);
         return it == count.end() ? 0 : it->second;
     }
 };
 
-// Keeps, in order, the first `max_per_prompt` distinct completions of each prompt; counts the
-// rest in `stats` (if given) as duplicate or over_cap.
+/// Keeps, in order, the first `max_per_prompt` distinct completions of each prompt; counts the
+/// rest in `stats` (if given) as duplicate or over_cap.
 inline std::vector<SftExample> dedupe_and_cap(const std::vector<SftExample>& examples, int max_per_prompt,
                                               RejectionStats* stats = nullptr) {
     require(max_per_prompt >= 1, "dedupe_and_cap: max_per_prompt = ", max_per_prompt, ", expected >= 1");
@@ -158,8 +161,8 @@ inline std::vector<SftExample> dedupe_and_cap(const std::vector<SftExample>& exa
     return out;
 }
 
-// `reasoning` plus round(n·share / (1 − share)) documents from `plain_document` (as examples
-// with an empty prompt), shuffled by Fisher-Yates with `rng`.
+/// `reasoning` plus round(n·share / (1 − share)) documents from `plain_document` (as examples
+/// with an empty prompt), shuffled by Fisher-Yates with `rng`.
 inline std::vector<SftExample> mix_non_reasoning(std::vector<SftExample> reasoning,
                                                  const std::function<std::string(Rng&)>& plain_document,
                                                  double share, Rng& rng) {
@@ -172,21 +175,23 @@ inline std::vector<SftExample> mix_non_reasoning(std::vector<SftExample> reasoni
     return reasoning;
 }
 
+/// What rejection sampling gives: the kept SFT examples and the count of every fate.
 struct RejectionResult {
-    std::vector<SftExample> examples;  // kept, deduplicated and capped; prompts rendered
-    RejectionStats stats;
+    std::vector<SftExample> examples;  ///< kept, deduplicated and capped; prompts rendered
+    RejectionStats stats;  ///< the fates of all sampled completions
 };
 
-// Samples `sampling.group_size` completions of every problem (in calls of 16 prompts, call c
-// with sampler_seed(seed, c)), judges each, then dedupes and caps per prompt. The filter's
-// reasons unscored and low_reward are counted only where they occur (so a filter without reward
-// functions has the counts it always had).
+/// Samples `sampling.group_size` completions of every problem (in calls of 16 prompts, call c
+/// with sampler_seed(seed, c)), judges each, then dedupes and caps per prompt. The filter's
+/// reasons unscored and low_reward are counted only where they occur (so a filter without reward
+/// functions has the counts it always had).
 template <class T, class B>
 RejectionResult rejection_sample(Transformer<T, B>& model, const Tokenizer& tok,
                                  const std::vector<VerifiedProblem>& problems, const PromptTemplate& prompt_template,
                                  SamplingConfig sampling, const RejectionFilter& filter, std::uint64_t seed) {
     constexpr std::size_t kPromptsPerCall = 16;
     filter.validate();
+    sampling = with_eos_of(tok, sampling, "rejection_sample");
     RejectionResult result;
     std::vector<SftExample> passed;
     for (std::size_t begin = 0, call = 0; begin < problems.size(); begin += kPromptsPerCall, ++call) {

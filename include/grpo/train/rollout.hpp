@@ -40,38 +40,47 @@
 
 namespace grpo {
 
-// Where a trainer's problems come from, in one of two forms:
-//   ProblemSource   one problem per call from an Rng (the generated tasks of tasks/)
-//   ProblemBatches  the `count` problems of step s, as a pure function of s (a data set:
-//                   train/prompt_dataset.hpp's PromptDataset::draw)
-// Either way step s's problems depend on s alone, so a resumed run draws the same ones.
+/// Where a trainer's problems come from, in one of two forms:
+///   ProblemSource   one problem per call from an Rng (the generated tasks of tasks/)
+///   ProblemBatches  the `count` problems of step s, as a pure function of s (a data set:
+///                   train/prompt_dataset.hpp's PromptDataset::draw)
+/// Either way step s's problems depend on s alone, so a resumed run draws the same ones.
 using ProblemSource = std::function<Problem(Rng&)>;
-using ProblemBatches = std::function<std::vector<Problem>(std::int64_t step, int count)>;
+using ProblemBatches = std::function<std::vector<Problem>(std::int64_t step, int count)>;  ///< the `count` problems of step s, a pure function of s
 
-// One reward function's statistics over a batch: unweighted, over the completions it scored.
+/// One reward function's statistics over a batch: unweighted, over the completions it scored.
 struct RewardComponentStats {
-    std::string name;
-    double weight = 0;
+    std::string name;  ///< the reward function's name
+    double weight = 0;  ///< its weight
+    /// Its mean and std over the completions it scored.
+    ///@{
     double mean = 0, std = 0;
-    int missing = 0;  // completions it gave no score
+    ///@}
+    int missing = 0;  ///< completions it gave no score
 };
 
-// What both trainers log about a batch of completions and about time; each trainer's metrics
-// add their loss terms to it.
+/// What both trainers log about a batch of completions and about time; each trainer's metrics
+/// add their loss terms to it.
 struct RolloutMetrics {
-    std::int64_t step = 0;  // steps finished, this one included
+    std::int64_t step = 0;  ///< steps finished, this one included
+    /// The mean and std of the batch's total rewards.
+    ///@{
     double reward_mean = 0, reward_std = 0;
-    std::vector<RewardComponentStats> reward_components;  // one per reward function, in order
-    double accuracy = 0;             // share of completions whose final answer the verifier accepts
-    double length_mean = 0;          // completion tokens
-    std::int64_t length_max = 0;
-    double truncated_frac = 0;       // no EOS within max_new_tokens
-    int rewards_missing = 0;         // NaN totals: left out of their group's statistics
-    std::int64_t generated_tokens = 0;
-    double tokens_per_second = 0;    // generated tokens / sampling seconds
+    ///@}
+    std::vector<RewardComponentStats> reward_components;  ///< one per reward function, in order
+    double accuracy = 0;             ///< share of completions whose final answer the verifier accepts
+    double length_mean = 0;          ///< completion tokens
+    std::int64_t length_max = 0;  ///< longest completion, in tokens
+    double truncated_frac = 0;       ///< no EOS within max_new_tokens
+    int rewards_missing = 0;         ///< NaN totals: left out of their group's statistics
+    std::int64_t generated_tokens = 0;  ///< Σ completion lengths
+    double tokens_per_second = 0;    ///< generated tokens / sampling seconds
+    /// Wall time of sampling, of scoring (with advantages), of the updates, and of the whole step.
+    ///@{
     double sampling_seconds = 0, scoring_seconds = 0, update_seconds = 0, step_seconds = 0;
+    ///@}
 
-    // The batch mean of the reward function `name`: m.component_mean("format").
+    /// The batch mean of the reward function `name`: m.component_mean("format").
     double component_mean(std::string_view name) const {
         for (const RewardComponentStats& c : reward_components)
             if (c.name == name) return c.mean;
@@ -79,7 +88,7 @@ struct RolloutMetrics {
     }
 };
 
-// The RolloutMetrics part of a trainer's JSONL line.
+/// The RolloutMetrics part of a trainer's JSONL line.
 inline nlohmann::json rollout_json(const RolloutMetrics& m) {
     nlohmann::json means = nlohmann::json::object(), stds = nlohmann::json::object();
     for (const RewardComponentStats& c : m.reward_components) means[c.name] = c.mean, stds[c.name] = c.std;
@@ -105,7 +114,7 @@ namespace trainer_detail {
 inline double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
-// splitmix64's finaliser: a different sampler key for every (seed, step).
+/// splitmix64's finaliser: a different sampler key for every (seed, step).
 inline std::uint64_t mix(std::uint64_t seed, std::uint64_t step) {
     std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * (step + 1);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -119,8 +128,8 @@ inline void mean_std(const std::vector<double>& x, double* mean, double* std) {
     for (double v : x) s2 += (v - *mean) * (v - *mean);
     *std = x.empty() ? 0 : std::sqrt(s2 / static_cast<double>(x.size()));  // population: a log, not an estimate
 }
-// Σ mask·x / Σ mask over two tensors of the same shape, on the host (0 for an empty mask); a
-// metric, not the autograd op masked_mean.
+/// Σ mask·x / Σ mask over two tensors of the same shape, on the host (0 for an empty mask); a
+/// metric, not the autograd op masked_mean.
 template <class T, class B>
 double mean_over_mask(const Tensor<T, B>& x, const Tensor<T, B>& mask) {
     const auto v = x.to_host(), w = mask.to_host();
@@ -129,7 +138,7 @@ double mean_over_mask(const Tensor<T, B>& x, const Tensor<T, B>& mask) {
     return n > 0 ? s / n : 0.0;
 }
 
-// Σ mask: the completion tokens of a batch.
+/// Σ mask: the completion tokens of a batch.
 template <class T, class B>
 double mask_sum(const Tensor<T, B>& mask) {
     double n = 0;
@@ -138,7 +147,7 @@ double mask_sum(const Tensor<T, B>& mask) {
 }
 }  // namespace trainer_detail
 
-// A step's problems as a trainer needs them: `count` of them, each with a verifier.
+/// A step's problems as a trainer needs them: `count` of them, each with a verifier.
 inline void check_problems(const std::vector<Problem>& problems, std::int64_t step, int count) {
     require(static_cast<int>(problems.size()) == count, "the problem source gave ", problems.size(),
             " problems for step ", step, ", expected ", count, " (prompts_per_step)");
@@ -147,7 +156,7 @@ inline void check_problems(const std::vector<Problem>& problems, std::int64_t st
                 "') has no verifier (Problem::check is empty)");
 }
 
-// The problems of step s: `count` draws from Rng(seed, stream = s), the same for every run.
+/// The problems of step s: `count` draws from Rng(seed, stream = s), the same for every run.
 inline std::vector<Problem> draw_problems(const ProblemSource& source, std::uint64_t seed, std::int64_t step,
                                           int count) {
     Rng rng(seed, static_cast<std::uint64_t>(step));
@@ -157,7 +166,7 @@ inline std::vector<Problem> draw_problems(const ProblemSource& source, std::uint
     return out;
 }
 
-// A ProblemSource as ProblemBatches: step s draws from Rng(seed, stream = s).
+/// A ProblemSource as ProblemBatches: step s draws from Rng(seed, stream = s).
 inline ProblemBatches batches_from(ProblemSource source, std::uint64_t seed) {
     require(static_cast<bool>(source), "the problem source is empty (an empty ProblemSource)");
     return [source = std::move(source), seed](std::int64_t step, int count) {
@@ -165,7 +174,7 @@ inline ProblemBatches batches_from(ProblemSource source, std::uint64_t seed) {
     };
 }
 
-// One prompt per problem: the template around the question, as text.
+/// One prompt per problem: the template around the question, as text.
 inline std::vector<std::string> render_prompts(const std::vector<Problem>& problems,
                                                const PromptTemplate& prompt_template) {
     std::vector<std::string> texts;
@@ -173,7 +182,7 @@ inline std::vector<std::string> render_prompts(const std::vector<Problem>& probl
     return texts;
 }
 
-// One prompt per problem: the template around the question, as token ids.
+/// One prompt per problem: the template around the question, as token ids.
 inline std::vector<std::vector<std::int32_t>> encode_prompts(const std::vector<Problem>& problems,
                                                              const PromptTemplate& prompt_template,
                                                              const Tokenizer& tokenizer) {
@@ -182,23 +191,23 @@ inline std::vector<std::vector<std::int32_t>> encode_prompts(const std::vector<P
     return prompts;
 }
 
-// The sampler's seed for step s (SamplingConfig::seed), fresh every step.
+/// The sampler's seed for step s (SamplingConfig::seed), fresh every step.
 inline std::uint64_t sampler_seed(std::uint64_t seed, std::int64_t step) {
     return trainer_detail::mix(seed, static_cast<std::uint64_t>(step));
 }
 
-// What scoring a batch gives: every completion's scores, and whether its final answer is right
-// (Problem::check, whatever the reward functions are: the accuracy metric).
+/// What scoring a batch gives: every completion's scores, and whether its final answer is right
+/// (Problem::check, whatever the reward functions are: the accuracy metric).
 struct BatchScores {
-    std::vector<RewardScores> scores;  // (N), completion n answers problem n / G
-    std::vector<bool> correct;         // (N)
-    std::vector<std::string> texts;    // (N) the decoded completions that were scored
+    std::vector<RewardScores> scores;  ///< (N), completion n answers problem n / G
+    std::vector<bool> correct;         ///< (N)
+    std::vector<std::string> texts;    ///< (N) the decoded completions that were scored
 };
 
-// Completion n answers problem n / G (Completions are grouped by prompt); `prompts` are the
-// rendered prompt texts, one per problem. The built-in rules never throw on a completion
-// (rl/rewards/); a verifier or reward function that throws is a bug in it, not a wrong answer:
-// a grpo::Error naming it and the problem.
+/// Completion n answers problem n / G (Completions are grouped by prompt); `prompts` are the
+/// rendered prompt texts, one per problem. The built-in rules never throw on a completion
+/// (rl/rewards/); a verifier or reward function that throws is a bug in it, not a wrong answer:
+/// a grpo::Error naming it and the problem.
 inline BatchScores score_completions(const Completions& completions, const std::vector<Problem>& problems,
                                      const std::vector<std::string>& prompts, const Tokenizer& tokenizer,
                                      const std::vector<RewardFunction>& functions) {
@@ -218,13 +227,14 @@ inline BatchScores score_completions(const Completions& completions, const std::
     return out;
 }
 
+/// Every completion's weighted total reward, in order.
 inline std::vector<double> reward_totals(const BatchScores& batch) {
     std::vector<double> totals;
     for (const RewardScores& s : batch.scores) totals.push_back(s.total);
     return totals;
 }
 
-// Component k of every completion (K rows of N): what multi_reward_advantages takes.
+/// Component k of every completion (K rows of N): what multi_reward_advantages takes.
 inline std::vector<std::vector<double>> reward_components(const BatchScores& batch, std::size_t count) {
     std::vector<std::vector<double>> rows(count);
     for (const RewardScores& s : batch.scores)
@@ -232,8 +242,8 @@ inline std::vector<std::vector<double>> reward_components(const BatchScores& bat
     return rows;
 }
 
-// Fills the reward, accuracy and length fields of `m` (population statistics over the batch;
-// a component's over the completions it scored).
+/// Fills the reward, accuracy and length fields of `m` (population statistics over the batch;
+/// a component's over the completions it scored).
 inline void log_rewards(const Completions& c, const BatchScores& batch, const std::vector<RewardFunction>& functions,
                         RolloutMetrics* m) {
     using trainer_detail::mean_std;
@@ -269,8 +279,8 @@ inline void log_rewards(const Completions& c, const BatchScores& batch, const st
     m->truncated_frac = batch.scores.empty() ? 0 : truncated / count;
 }
 
-// " (accuracy 0.62 format 0.91)": the means of the reward functions of non-zero weight, for a
-// progress line; empty when there is only one (the total says it all).
+/// " (accuracy 0.62 format 0.91)": the means of the reward functions of non-zero weight, for a
+/// progress line; empty when there is only one (the total says it all).
 inline std::string reward_components_text(const RolloutMetrics& m) {
     std::string text;
     int shown = 0;
@@ -294,8 +304,8 @@ inline bool is_terminal(std::FILE* out) {
 }
 }  // namespace trainer_detail
 
-// On a terminal the line is rewritten in place ('\r', then erase to the end: ANSI "\033[K")
-// and ends with a newline after the last step; into a file or pipe every step is a line.
+/// On a terminal the line is rewritten in place (a carriage return, then erase to the end: ANSI `"\033[K"`)
+/// and ends with a newline after the last step; into a file or pipe every step is a line.
 inline void print_progress(std::FILE* out, const std::string& line, bool last) {
     if (trainer_detail::is_terminal(out))
         std::fprintf(out, "\r%s\033[K%s", line.c_str(), last ? "\n" : "");

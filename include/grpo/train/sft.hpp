@@ -29,21 +29,25 @@
 
 namespace grpo {
 
+/// One SFT pair: the prompt as the sampler sees it, and the completion to learn.
 struct SftExample {
-    std::string prompt;      // "" for plain text: every token is then a target
-    std::string completion;  // what the model learns to write after the prompt
+    std::string prompt;      ///< "" for plain text: every token is then a target
+    std::string completion;  ///< what the model learns to write after the prompt
 };
 
-// A padded batch: ids (rows, width) and targets (rows, width), target −1 where no loss is taken.
+/// A padded batch: ids (rows, width) and targets (rows, width), target −1 where no loss is taken.
 template <class B>
 struct SftBatch {
+    /// The token ids and the next-token targets, (rows, width) each.
+    ///@{
     Ids<B> ids, targets;
-    std::int64_t loss_tokens = 0;  // targets that are not −1
-    std::int64_t positions = 0;    // positions that are not padding (the compute a forward costs)
+    ///@}
+    std::int64_t loss_tokens = 0;  ///< targets that are not −1
+    std::int64_t positions = 0;    ///< positions that are not padding (the compute a forward costs)
 };
 
-// Packs `examples` into one batch whose width is the longest row (each row is one token shorter
-// than its prompt + completion + <eos>). Throws when a row needs more than `max_len` positions.
+/// Packs `examples` into one batch whose width is the longest row (each row is one token shorter
+/// than its prompt + completion + `<eos>`). Throws when a row needs more than `max_len` positions.
 template <class B>
 SftBatch<B> pack_sft_batch(const Tokenizer& tok, const std::vector<SftExample>& examples, int max_len) {
     require(!examples.empty(), "pack_sft_batch: no examples");
@@ -55,14 +59,14 @@ SftBatch<B> pack_sft_batch(const Tokenizer& tok, const std::vector<SftExample>& 
         prompt_lengths.push_back(row.size());
         const std::vector<TokenId> completion = tok.encode(examples[i].completion);
         row.insert(row.end(), completion.begin(), completion.end());
-        row.push_back(Tokenizer::kEos);
+        row.push_back(tok.eos_id());
         require(row.size() >= 2, "pack_sft_batch: example ", i, " is empty");
         require(static_cast<std::int64_t>(row.size()) - 1 <= max_len, "pack_sft_batch: example ", i, " needs ",
                 row.size() - 1, " positions, more than max_len = ", max_len);
         width = std::max(width, row.size() - 1);
         rows.push_back(std::move(row));
     }
-    std::vector<TokenId> ids(rows.size() * width, Tokenizer::kPad), targets(rows.size() * width, -1);
+    std::vector<TokenId> ids(rows.size() * width, tok.pad_id()), targets(rows.size() * width, -1);
     std::int64_t loss_tokens = 0, positions = 0;
     for (std::size_t r = 0; r < rows.size(); ++r) {
         positions += static_cast<std::int64_t>(rows[r].size()) - 1;
@@ -79,27 +83,31 @@ SftBatch<B> pack_sft_batch(const Tokenizer& tok, const std::vector<SftExample>& 
     return {Ids<B>::from({R, W}, ids), Ids<B>::from({R, W}, targets), loss_tokens, positions};
 }
 
+/// SFT's settings: batch, schedule, optimizer, clipping, row length, seed.
 struct SftConfig {
-    int batch = 16;
-    CosineSchedule schedule{1e-3, 1e-4, 10, 500};  // max lr, min lr, warmup, decay steps
-    AdamWConfig optimizer{1e-3, 0.9, 0.95, 1e-8, 0.0};  // its lr is replaced by the schedule's
-    double max_grad_norm = 1.0;
-    int max_len = 128;
-    std::uint64_t seed = 0;
+    int batch = 16;  ///< examples per step
+    CosineSchedule schedule{1e-3, 1e-4, 10, 500};  ///< max lr, min lr, warmup, decay steps
+    AdamWConfig optimizer{1e-3, 0.9, 0.95, 1e-8, 0.0};  ///< its lr is replaced by the schedule's
+    double max_grad_norm = 1.0;  ///< global-norm clipping threshold (> 0)
+    int max_len = 128;  ///< the most positions a row may take; longer rows throw
+    std::uint64_t seed = 0;  ///< epoch e's order is drawn from Rng(seed, e)
 };
 
+/// What one SFT step reports.
 struct SftStepMetrics {
-    std::int64_t step = 0;         // 1-based, after the update
-    double loss = 0.0;             // mean over the batch's loss tokens, before the update
-    double lr = 0.0;
-    double grad_norm = 0.0;        // before clipping
-    std::int64_t loss_tokens = 0;
-    std::int64_t positions = 0;    // non-padding positions of the batch
+    std::int64_t step = 0;         ///< 1-based, after the update
+    double loss = 0.0;             ///< mean over the batch's loss tokens, before the update
+    double lr = 0.0;  ///< the step's learning rate (from the schedule)
+    double grad_norm = 0.0;        ///< before clipping
+    std::int64_t loss_tokens = 0;  ///< the batch's loss tokens
+    std::int64_t positions = 0;    ///< non-padding positions of the batch
 };
 
+/// Supervised fine-tuning on (prompt, completion) pairs: cold start, rejection-sampled SFT, distillation.
 template <class T, class B>
 class SftTrainer {
 public:
+    /// Trains `model` in place on `data`; throws on no data, batch < 1 or max_grad_norm <= 0.
     SftTrainer(Transformer<T, B>& model, const Tokenizer& tok, std::vector<SftExample> data, SftConfig config)
         : model_(model), tok_(tok), data_(std::move(data)), config_(config),
           optimizer_(model.params(), config.optimizer) {
@@ -108,6 +116,7 @@ public:
         require(config_.max_grad_norm > 0, "SftTrainer: max_grad_norm = ", config_.max_grad_norm, ", expected > 0");
     }
 
+    /// One update on the next config.batch examples of the epoch order.
     SftStepMetrics step() {
         const SftBatch<B> batch = pack_sft_batch<B>(tok_, next_examples(), config_.max_len);
         Tape tape;
@@ -126,7 +135,7 @@ public:
         return m;
     }
 
-    // The mean loss per loss token over `examples`, without a tape (batches of config.batch).
+    /// The mean loss per loss token over `examples`, without a tape (batches of config.batch).
     double mean_loss(const std::vector<SftExample>& examples) {
         double total = 0.0;
         std::int64_t tokens = 0;
@@ -142,11 +151,11 @@ public:
         return tokens > 0 ? total / static_cast<double>(tokens) : 0.0;
     }
 
-    std::int64_t steps_done() const { return step_; }
+    std::int64_t steps_done() const { return step_; }  ///< updates taken
 
 private:
-    // The next config.batch examples of the epoch order; a new order (Fisher-Yates under
-    // Rng(seed, epoch)) each time an epoch is used up.
+    /// The next config.batch examples of the epoch order; a new order (Fisher-Yates under
+    /// Rng(seed, epoch)) each time an epoch is used up.
     std::vector<SftExample> next_examples() {
         std::vector<SftExample> out;
         while (static_cast<int>(out.size()) < config_.batch) {
@@ -166,7 +175,7 @@ private:
     }
 
     Transformer<T, B>& model_;
-    Tokenizer tok_;  // a copy: a temporary tokenizer cannot dangle
+    Tokenizer tok_;  ///< a copy: a temporary tokenizer cannot dangle
     std::vector<SftExample> data_;
     SftConfig config_;
     AdamW<T, B> optimizer_;

@@ -39,17 +39,18 @@
 
 namespace grpo {
 
+/// The R1-Zero pretraining corpus: worked linear-equation solutions, some with a sign slip, and arithmetic drills.
 struct SyntheticCorpusConfig {
-    LinearEquationConfig equations;  // integer solutions: a 1..9, x -9..9, b -20..20
-    double slip_rate_negative_b = 0.7;  // share of worked solutions with b < 0 that slip
-    double slip_rate_positive_b = 0.0;  // share of worked solutions with b > 0 that slip
-    double drill_share = 0.5;        // share of documents that are arithmetic drills
-    int drills_per_document = 8;     // lines per drill document
-    double division_drill_share = 0.25;  // share of drill lines that divide, the rest add or subtract
-    double held_out_share = 0.1;     // share of all equations kept out of the corpus
-    std::uint64_t split_seed = 0;    // the hash key of the held-out split
+    LinearEquationConfig equations;  ///< integer solutions: a 1..9, x -9..9, b -20..20
+    double slip_rate_negative_b = 0.7;  ///< share of worked solutions with b < 0 that slip
+    double slip_rate_positive_b = 0.0;  ///< share of worked solutions with b > 0 that slip
+    double drill_share = 0.5;        ///< share of documents that are arithmetic drills
+    int drills_per_document = 8;     ///< lines per drill document
+    double division_drill_share = 0.25;  ///< share of drill lines that divide, the rest add or subtract
+    double held_out_share = 0.1;     ///< share of all equations kept out of the corpus
+    std::uint64_t split_seed = 0;    ///< the hash key of the held-out split
 
-    // Throws naming the first offending field.
+    /// Throws naming the first offending field.
     void validate() const {
         grpo::validate(equations);
         require(!equations.rational_solution, "SyntheticCorpusConfig: equations.rational_solution is set; "
@@ -69,12 +70,12 @@ struct SyntheticCorpusConfig {
     }
 };
 
-// Whether a·x + b = c is held out: the first Philox word of (a, b, c) keyed by split_seed,
-// as a fraction of 2^32, is below held_out_share.
+/// Whether a·x + b = c is held out: the first Philox word of (a, b, c) keyed by split_seed,
+/// as a fraction of 2^32, is below held_out_share.
 inline bool is_held_out(const LinearEquation& eq, const SyntheticCorpusConfig& config) {
     const auto lo = [](std::uint64_t v) { return static_cast<std::uint32_t>(v); };
     const auto hi = [](std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); };
-    // a and b fit 32 bits (|bound| <= 10^6); c = a·x + b may not.
+    /// a and b fit 32 bits (|bound| <= 10^6); c = a·x + b may not.
     const auto a = static_cast<std::uint64_t>(eq.a), b = static_cast<std::uint64_t>(eq.b);
     const auto c = static_cast<std::uint64_t>(eq.c);
     const PhiloxCounter counter{{lo(a), lo(b), lo(c), hi(c)}};
@@ -82,7 +83,7 @@ inline bool is_held_out(const LinearEquation& eq, const SyntheticCorpusConfig& c
     return philox4x32_10(counter, key)[0] * 0x1.0p-32 < config.held_out_share;
 }
 
-// Every held-out equation of the configured ranges, in order of a, then x, then b.
+/// Every held-out equation of the configured ranges, in order of a, then x, then b.
 inline std::vector<LinearEquation> held_out_linear_equations(const SyntheticCorpusConfig& config) {
     config.validate();
     const LinearEquationConfig& r = config.equations;
@@ -98,9 +99,9 @@ inline std::vector<LinearEquation> held_out_linear_equations(const SyntheticCorp
     return out;
 }
 
-// The worked solution with the misconception: b moves across keeping its sign, so 2x - 3 = 7
-// becomes 2x = 7 - 3, and the steps after it solve 2x + 3 = 7 (to x = 2, not 5); likewise
-// 2x + 3 = 7 becomes 2x = 7 + 3 (to 5, not 2).
+/// The worked solution with the misconception: b moves across keeping its sign, so 2x - 3 = 7
+/// becomes 2x = 7 - 3, and the steps after it solve 2x + 3 = 7 (to x = 2, not 5); likewise
+/// 2x + 3 = 7 becomes 2x = 7 + 3 (to 5, not 2).
 inline std::string sign_slip_solution(const LinearEquation& eq) {
     require(eq.b != 0, "sign_slip_solution: b = 0, expected b != 0 (there is nothing to move)");
     const LinearEquation slipped{eq.a, -eq.b, eq.c};
@@ -110,11 +111,11 @@ inline std::string sign_slip_solution(const LinearEquation& eq) {
            slipped.solution().to_string() + "</answer>";
 }
 
-// One drill line with operands a worked solution needs: "c + m = r" / "c - m = r" with m = |b|,
-// or "n / a = x" with n = a·x.
+/// One drill line with operands a worked solution needs: "c + m = r" / "c - m = r" with m = |b|,
+/// or "n / a = x" with n = a·x.
 inline std::string arithmetic_drill(Rng& rng, const SyntheticCorpusConfig& config) {
     const LinearEquation eq = sample_linear_equation(rng, config.equations);
-    const std::int64_t x = (eq.c - eq.b) / eq.a;  // exact: the solutions are integers
+    const std::int64_t x = (eq.c - eq.b) / eq.a;  ///< exact: the solutions are integers
     if (rng.uniform() < config.division_drill_share)
         return std::to_string(eq.a * x) + " / " + std::to_string(eq.a) + " = " + std::to_string(x);
     const std::int64_t m = eq.b < 0 ? -eq.b : eq.b;
@@ -122,22 +123,22 @@ inline std::string arithmetic_drill(Rng& rng, const SyntheticCorpusConfig& confi
     return std::to_string(eq.c) + " - " + std::to_string(m) + " = " + std::to_string(eq.c - m);
 }
 
-// A drill document: drills_per_document drill lines.
+/// A drill document: drills_per_document drill lines.
 inline std::string drill_document(Rng& rng, const SyntheticCorpusConfig& config) {
     std::string text = arithmetic_drill(rng, config);
     for (int i = 1; i < config.drills_per_document; ++i) text += "\n" + arithmetic_drill(rng, config);
     return text;
 }
 
-// An equation that is not held out (drawn again until one is not).
+/// An equation that is not held out (drawn again until one is not).
 inline LinearEquation sample_training_equation(Rng& rng, const SyntheticCorpusConfig& config) {
     LinearEquation eq = sample_linear_equation(rng, config.equations);
     while (is_held_out(eq, config)) eq = sample_linear_equation(rng, config.equations);
     return eq;
 }
 
-// One document: a drill document, or the question line and a worked solution of an equation
-// that is not held out (slipping at the rate for the sign of its b).
+/// One document: a drill document, or the question line and a worked solution of an equation
+/// that is not held out (slipping at the rate for the sign of its b).
 inline std::string synthetic_document(Rng& rng, const SyntheticCorpusConfig& config) {
     if (rng.uniform() < config.drill_share) return drill_document(rng, config);
     const LinearEquation eq = sample_training_equation(rng, config);
@@ -146,7 +147,7 @@ inline std::string synthetic_document(Rng& rng, const SyntheticCorpusConfig& con
     return linear_equation_prompt(eq) + (slip ? sign_slip_solution(eq) : worked_linear_solution(eq));
 }
 
-// `documents` synthetic documents, tokenized into one stream (each ends in <eos>).
+/// `documents` synthetic documents, tokenized into one stream (each ends in `<eos>`).
 inline TokenStream synthetic_token_stream(const Tokenizer& tok, Rng& rng, const SyntheticCorpusConfig& config,
                                           std::int64_t documents) {
     config.validate();

@@ -16,15 +16,16 @@
 
 namespace grpo {
 
+/// Pretraining data: one long stream of token ids, documents separated by eos, sampled in random windows.
 class TokenStream {
 public:
-    // Appends a document and the <eos> that ends it.
+    /// Appends a document and the `<eos>` that ends it.
     void add_document(const Tokenizer& tok, const std::string& text) {
         for (TokenId id : tok.encode(text)) tokens_.push_back(id);
-        tokens_.push_back(Tokenizer::kEos);
+        tokens_.push_back(tok.eos_id());
     }
 
-    // `batch` random windows of `steps` tokens: ids (B, T) and next-token targets (B, T).
+    /// `batch` random windows of `steps` tokens: ids (B, T) and next-token targets (B, T).
     template <class B>
     std::pair<Ids<B>, Ids<B>> sample_batch(Rng& rng, int batch, int steps) const {
         require(batch > 0 && steps > 0, "TokenStream::sample_batch: batch ", batch, " x steps ", steps,
@@ -41,8 +42,8 @@ public:
         return {Ids<B>::from({batch, steps}, ids), Ids<B>::from({batch, steps}, targets)};
     }
 
-    std::size_t size() const { return tokens_.size(); }
-    const std::vector<TokenId>& tokens() const { return tokens_; }
+    std::size_t size() const { return tokens_.size(); }  ///< tokens in the stream
+    const std::vector<TokenId>& tokens() const { return tokens_; }  ///< the stream's ids
 
 private:
     std::vector<TokenId> tokens_;

@@ -21,17 +21,20 @@
 
 namespace grpo {
 
+/// The CPU backend's fused causal attention (forward and backward).
 struct CpuAttention {
+    /// A row-major Eigen matrix of T.
     template <class T>
     using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    // Rows of one head inside a (B, T, H, D) buffer: consecutive rows are H·D apart.
+    /// Rows of one head inside a (B, T, H, D) buffer: consecutive rows are H·D apart.
     template <class T>
     using HeadMap = Eigen::Map<const Mat<T>, 0, Eigen::OuterStride<>>;
+    /// A writable strided view of one head in a (B, T, H, D) buffer.
     template <class T>
     using HeadMapMut = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
 
-    // q: (B, T, H, D)  k, v: (B, S, H, D)  out: (B, T, H, D)  att: (B, H, T, S) probabilities,
-    // or null when no backward will need them (inference)
+    /// q: (B, T, H, D)  k, v: (B, S, H, D)  out: (B, T, H, D)  att: (B, H, T, S) probabilities,
+    /// or null when no backward will need them (inference)
     template <class T>
     static void attention_forward(std::int64_t B, std::int64_t T_, std::int64_t S, std::int64_t H,
                                   std::int64_t D, const T* q, const T* k, const T* v, T* out,
@@ -47,7 +50,7 @@ struct CpuAttention {
             HeadMap<T> K(k + (b * S * H + h) * D, S, D, stride);    // (S, D)
             HeadMap<T> V(v + (b * S * H + h) * D, S, D, stride);    // (S, D)
             HeadMapMut<T> O(out + (b * T_ * H + h) * D, T_, D, stride);
-            Mat<T> scratch;  // the probabilities of this head when the caller keeps none (att null)
+            Mat<T> scratch;  ///< the probabilities of this head when the caller keeps none (att null)
             if (!att) scratch.resize(T_, S);
             Eigen::Map<Mat<T>> A(att ? att + bh * T_ * S : scratch.data(), T_, S);  // (T, S)
             CpuMatmul::product(A, Q, K.transpose(), scale, false);
@@ -65,8 +68,8 @@ struct CpuAttention {
         }
     }
 
-    // Accumulates dq, dk, dv (any may be null) from dout and the saved probabilities att:
-    //   dV += Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)) / √D,  dQ += dS·K,  dK += dSᵀ·Q
+    /// Accumulates dq, dk, dv (any may be null) from dout and the saved probabilities att:
+    ///   dV += Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)) / √D,  dQ += dS·K,  dK += dSᵀ·Q
     template <class T>
     static void attention_backward(std::int64_t B, std::int64_t T_, std::int64_t S, std::int64_t H,
                                    std::int64_t D, const T* q, const T* k, const T* v,

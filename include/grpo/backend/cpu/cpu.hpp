@@ -18,9 +18,10 @@
 
 namespace grpo {
 
+/// The CPU backend: the static coarse ops of every Cpu* part, on host buffers.
 struct Cpu : CpuMemory, CpuElementwise, CpuMatmul, CpuNormRope, CpuAttention, CpuVocab, CpuRouting,
              CpuOptim, CpuGrpoLoss, CpuSampling {
-    static constexpr const char* name = "cpu";
+    static constexpr const char* name = "cpu";  ///< the backend's name in messages and checkpoints
 };
 
 }  // namespace grpo

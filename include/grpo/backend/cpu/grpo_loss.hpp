@@ -17,11 +17,12 @@
 
 namespace grpo {
 
+/// The CPU backend's fused GRPO loss and KL ops.
 struct CpuGrpoLoss {
-    // logp, old_logp, ref_logp (nullable when beta = 0), mask: (N, L); adv: (N) when
-    // !adv_per_token, else (N, L); row_keep: (N) 0/1 or null (DAPO's truncated completions);
-    // entropy: (N, L) or null. Writes loss[0]; dlogp, dentropy: (N, L) or null, overwritten with
-    // dloss/dlogp and dloss/dentropy.
+    /// logp, old_logp, ref_logp (nullable when beta = 0), mask: (N, L); adv: (N) when
+    /// !adv_per_token, else (N, L); row_keep: (N) 0/1 or null (DAPO's truncated completions);
+    /// entropy: (N, L) or null. Writes loss[0]; dlogp, dentropy: (N, L) or null, overwritten with
+    /// dloss/dlogp and dloss/dentropy.
     template <class T>
     static GrpoLossSums grpo_loss_forward(std::int64_t N, std::int64_t L, const GrpoTokenLossParams<T>& p,
                                           const T* logp, const T* old_logp, const T* ref_logp,
@@ -29,14 +30,14 @@ struct CpuGrpoLoss {
                                           const T* row_keep, const T* entropy, T* loss, T* dlogp,
                                           T* dentropy) {
         GrpoLossSums sums;
-        // Σ_t m per row and in all, with truncated rows masked out.
+        /// Σ_t m per row and in all, with truncated rows masked out.
         std::vector<double> row_tokens(static_cast<std::size_t>(N), 0.0);
         for (std::int64_t i = 0; i < N; ++i) {
             if (row_keep && row_keep[i] == T(0)) continue;
             for (std::int64_t t = 0; t < L; ++t) row_tokens[i] += static_cast<double>(mask[i * L + t]);
             sums.tokens += row_tokens[i];
         }
-        // The loss is Σ_{i,t} w_i·m_{i,t}·l_{i,t}; w_i is the aggregation's row weight.
+        /// The loss is Σ_{i,t} w_i·m_{i,t}·l_{i,t}; w_i is the aggregation's row weight.
         auto row_weight = [&](std::int64_t i) -> double {
             switch (p.aggregation) {
                 case LossAggregation::grpo: return 1.0 / (N * std::max(row_tokens[i], 1.0));
@@ -52,7 +53,7 @@ struct CpuGrpoLoss {
         for (std::int64_t i = 0; i < N; ++i) {
             const double w = row_weight(i);
             const bool keep = !(row_keep && row_keep[i] == T(0));
-            // GSPO: s_i = exp(Σ_t m (logp − old_logp) / max(Σ_t m, 1)), as TRL computes it.
+            /// GSPO: s_i = exp(Σ_t m (logp − old_logp) / max(Σ_t m, 1)), as TRL computes it.
             T seq_ratio = T(1);
             if (sequence && keep) {
                 double log_s = 0.0;
@@ -62,7 +63,7 @@ struct CpuGrpoLoss {
                 }
                 seq_ratio = static_cast<T>(std::exp(log_s / std::max(row_tokens[i], 1.0)));
             }
-            double dseq = 0.0;  // sequence level: Σ_t w·m·dpg/ds
+            double dseq = 0.0;  ///< sequence level: Σ_t w·m·dpg/ds
             for (std::int64_t t = 0; t < L; ++t) {
                 const std::int64_t k = i * L + t;
                 if (dlogp) dlogp[k] = T(0);
@@ -73,7 +74,7 @@ struct CpuGrpoLoss {
                 const T ratio = sequence ? seq_ratio : std::exp(logp[k] - old_logp[k]);
                 const SurrogateToken<T> s = clipped_surrogate(ratio, a, p.eps_low, p.eps_high, p.dual_clip_c);
                 double l = static_cast<double>(s.loss);
-                T dl = sequence ? T(0) : s.dloss_dratio * ratio;  // token level: dρ/dlogp = ρ
+                T dl = sequence ? T(0) : s.dloss_dratio * ratio;  ///< token level: dρ/dlogp = ρ
                 if (ref_logp) {
                     const T kl = kl_token(p.kl, logp[k], ref_logp[k]);
                     sums.kl += m * static_cast<double>(kl);
@@ -106,14 +107,14 @@ struct CpuGrpoLoss {
         return sums;
     }
 
-    // out[i] = kl_token(kind, logp[i], ref_logp[i])   (n)
+    /// out[i] = kl_token(kind, logp[i], ref_logp[i])   (n)
     template <class T>
     static void kl_estimate_forward(std::int64_t n, KlEstimator kind, const T* logp, const T* ref_logp, T* out) {
         GRPO_PARALLEL_FOR(n > kCpuParallelMin)
         for (std::int64_t i = 0; i < n; ++i) out[i] = kl_token(kind, logp[i], ref_logp[i]);
     }
 
-    // out[n] = Σ_v p_v (log p_v − log q_v), p = softmax(zp[n]), q = softmax(zq[n])   zp, zq: (N, V)
+    /// out[n] = Σ_v p_v (log p_v − log q_v), p = softmax(zp[n]), q = softmax(zq[n])   zp, zq: (N, V)
     template <class T>
     static void exact_kl_forward(std::int64_t N, std::int64_t V, const T* zp, const T* zq, T* out) {
         GRPO_PARALLEL_FOR(N * V > kCpuParallelMin)

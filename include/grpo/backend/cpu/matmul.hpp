@@ -18,30 +18,32 @@
 
 namespace grpo {
 
-// Products with fewer multiply-adds than this run on one thread; slabs are cut at multiples of
-// kCpuGemmSlabAlign rows or columns (whole register tiles of Eigen's kernel, so every row and
-// column of C goes through the same kernel path whatever the thread count).
+/// Products with fewer multiply-adds than this run on one thread; slabs are cut at multiples of
+/// kCpuGemmSlabAlign rows or columns (whole register tiles of Eigen's kernel, so every row and
+/// column of C goes through the same kernel path whatever the thread count).
 constexpr double kCpuGemmParallelMin = 1 << 18;
-constexpr std::int64_t kCpuGemmSlabAlign = 16;
-// The sum over K is cut into blocks of this depth, added in order. Eigen's own depth block is
-// ((L1 - 8·mr·nr·sizeof(T)) / ((mr + nr)·sizeof(T))) rounded down to a multiple of 8
-// (GeneralBlockPanelKernel.h, evaluateProductBlockingSizesHeuristic): for the smallest L1 of an
-// x86-64 CPU, 16 KiB (also Eigen's default when it cannot read the CPU), that is 336 for float
-// and 248 for double in the portable (SSE2) build, so a block of 240 is never cut again.
+constexpr std::int64_t kCpuGemmSlabAlign = 16;  ///< slabs are cut at multiples of this many rows or columns
+/// The sum over K is cut into blocks of this depth, added in order. Eigen's own depth block is
+/// ((L1 - 8·mr·nr·sizeof(T)) / ((mr + nr)·sizeof(T))) rounded down to a multiple of 8
+/// (GeneralBlockPanelKernel.h, evaluateProductBlockingSizesHeuristic): for the smallest L1 of an
+/// x86-64 CPU, 16 KiB (also Eigen's default when it cannot read the CPU), that is 336 for float
+/// and 248 for double in the portable (SSE2) build, so a block of 240 is never cut again.
 constexpr std::int64_t kCpuGemmDepthBlock = 240;
 
+/// The CPU backend's GEMM, with the same bits on every CPU and thread count.
 struct CpuMatmul {
+    /// A row-major Eigen matrix of T.
     template <class T>
     using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-    // C (M, N) = alpha · op(A) · op(B) + beta · C, where op(A) is (M, K): A is stored (M, K),
-    // or (K, M) when trans_a; op(B) is (K, N): B is stored (K, N), or (N, K) when trans_b.
-    // Threads: the larger of C's two dimensions is cut into one contiguous slab per thread and
-    // each thread runs Eigen's single-threaded GEMM on its slab (Eigen stays serial inside a
-    // parallel region). One fork and one join per product: Eigen's own threaded GEMM instead
-    // synchronises its threads many times per product by spinning, which on a machine shared
-    // with other jobs loses a scheduler time slice whenever a peer thread is preempted
-    // (measured on the reference model's step under load: 13× slower on 2 threads than on 1).
+    /// C (M, N) = alpha · op(A) · op(B) + beta · C, where op(A) is (M, K): A is stored (M, K),
+    /// or (K, M) when trans_a; op(B) is (K, N): B is stored (K, N), or (N, K) when trans_b.
+    /// Threads: the larger of C's two dimensions is cut into one contiguous slab per thread and
+    /// each thread runs Eigen's single-threaded GEMM on its slab (Eigen stays serial inside a
+    /// parallel region). One fork and one join per product: Eigen's own threaded GEMM instead
+    /// synchronises its threads many times per product by spinning, which on a machine shared
+    /// with other jobs loses a scheduler time slice whenever a peer thread is preempted
+    /// (measured on the reference model's step under load: 13× slower on 2 threads than on 1).
     template <class T>
     static void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
                      T alpha, const T* A, const T* B, T beta, T* C) {
@@ -70,7 +72,7 @@ struct CpuMatmul {
 #pragma omp parallel num_threads(threads)
             {
                 const std::int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-                // Slabs of a multiple of kCpuGemmSlabAlign rows or columns (the last takes the rest).
+                /// Slabs of a multiple of kCpuGemmSlabAlign rows or columns (the last takes the rest).
                 std::int64_t per = (extent + nt - 1) / nt;
                 per = (per + kCpuGemmSlabAlign - 1) / kCpuGemmSlabAlign * kCpuGemmSlabAlign;
                 const std::int64_t begin = std::min(extent, t * per), end = std::min(extent, begin + per);
@@ -85,7 +87,7 @@ struct CpuMatmul {
         block_product(trans_a, trans_b, a, b, c, 0, M, 0, N, alpha, accumulate);
     }
 
-    // C[r0 : r0 + m, c0 : c0 + n] (=, or += when accumulate) alpha · op(A)[r0 : r0 + m, :] · op(B)[:, c0 : c0 + n]
+    /// C[r0 : r0 + m, c0 : c0 + n] (=, or += when accumulate) alpha · op(A)[r0 : r0 + m, :] · op(B)[:, c0 : c0 + n]
     template <class T, class AMap, class BMap, class CMap>
     static void block_product(bool trans_a, bool trans_b, const AMap& a, const BMap& b, CMap& c, std::int64_t r0,
                               std::int64_t m, std::int64_t c0, std::int64_t n, T alpha, bool accumulate) {
@@ -96,9 +98,9 @@ struct CpuMatmul {
         else product(cb, a.middleCols(r0, m).transpose(), b.middleRows(c0, n).transpose(), alpha, accumulate);
     }
 
-    // dst (=, or += when accumulate) alpha · lhs · rhs for any Eigen matrices, maps or blocks, on one
-    // thread: the depth is summed one kCpuGemmDepthBlock after the other, so the bits do not depend on
-    // the CPU's cache sizes (see the top of this file). Attention's per-head products use it too.
+    /// dst (=, or += when accumulate) alpha · lhs · rhs for any Eigen matrices, maps or blocks, on one
+    /// thread: the depth is summed one kCpuGemmDepthBlock after the other, so the bits do not depend on
+    /// the CPU's cache sizes (see the top of this file). Attention's per-head products use it too.
     template <class Dst, class Lhs, class Rhs, class T>
     static void product(Dst&& dst, const Lhs& lhs, const Rhs& rhs, T alpha, bool accumulate) {
         const std::int64_t K = lhs.cols();
@@ -113,9 +115,9 @@ struct CpuMatmul {
         }
     }
 
-    // `batch` independent GEMMs; matrix i starts at A + i·stride_a (likewise B, C). A stride of
-    // 0 shares one matrix across the batch (then C's stride must not be 0 unless beta = 1 and
-    // the products are meant to add up, as when a weight gradient sums over a batch).
+    /// `batch` independent GEMMs; matrix i starts at A + i·stride_a (likewise B, C). A stride of
+    /// 0 shares one matrix across the batch (then C's stride must not be 0 unless beta = 1 and
+    /// the products are meant to add up, as when a weight gradient sums over a batch).
     template <class T>
     static void gemm_batched(bool trans_a, bool trans_b, std::int64_t batch, std::int64_t M,
                              std::int64_t N, std::int64_t K, T alpha, const T* A,

@@ -33,16 +33,17 @@
 
 namespace grpo {
 
-constexpr std::size_t kCpuCacheMinBytes = std::size_t{1} << 16;  // 64 KiB
-constexpr std::size_t kCpuCacheMaxBytes = std::size_t{1} << 30;  // 1 GiB held at most
+constexpr std::size_t kCpuCacheMinBytes = std::size_t{1} << 16;  ///< 64 KiB
+constexpr std::size_t kCpuCacheMaxBytes = std::size_t{1} << 30;  ///< 1 GiB held at most
 
+/// The process-wide cache of freed large blocks, one free list per exact size.
 class CpuBlockCache {
 public:
     static CpuBlockCache& instance() {
-        static CpuBlockCache* cache = new CpuBlockCache;  // leaked on purpose: see above
+        static CpuBlockCache* cache = new CpuBlockCache;  ///< leaked on purpose: see above
         return *cache;
     }
-    // A 64-byte-aligned block of `bytes` (a multiple of 64), reused when one of that size is free.
+    /// A 64-byte-aligned block of `bytes` (a multiple of 64), reused when one of that size is free.
     void* take(std::size_t bytes) {
         if (bytes >= kCpuCacheMinBytes) {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -62,6 +63,7 @@ public:
         }
         return p;
     }
+    /// Takes back a block from take(): cached while under kCpuCacheMaxBytes, else freed.
     void give(void* p, std::size_t bytes) {
         if (bytes >= kCpuCacheMinBytes) {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -73,7 +75,7 @@ public:
         }
         std::free(p);
     }
-    // Returns every cached block to the system.
+    /// Returns every cached block to the system.
     void release_all() {
         std::lock_guard<std::mutex> lock(mutex_);
         for (auto& entry : free_)
@@ -81,6 +83,7 @@ public:
         free_.clear();
         held_ = 0;
     }
+    /// The bytes of the blocks waiting in the cache.
     std::size_t held_bytes() {
         std::lock_guard<std::mutex> lock(mutex_);
         return held_;
@@ -93,36 +96,39 @@ private:
     std::size_t held_ = 0;
 };
 
-// The counters behind CpuMemory::memory_stats(); leaked like the cache, for the same reason.
+/// The counters behind CpuMemory::memory_stats(); leaked like the cache, for the same reason.
 class CpuMemoryCounters {
 public:
+    /// The one process-wide instance.
     static CpuMemoryCounters& instance() {
         static CpuMemoryCounters* counters = new CpuMemoryCounters;
         return *counters;
     }
+    /// Counts an allocation of `bytes` and raises the peak.
     void allocated(std::size_t bytes) {
         const std::size_t now = in_use_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
         std::size_t peak = peak_.load(std::memory_order_relaxed);
         while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
         }
     }
-    void freed(std::size_t bytes) { in_use_.fetch_sub(bytes, std::memory_order_relaxed); }
-    MemoryStats stats() const { return {in_use_.load(std::memory_order_relaxed), peak_.load(std::memory_order_relaxed)}; }
-    void reset_peak() { peak_.store(in_use_.load(std::memory_order_relaxed), std::memory_order_relaxed); }
+    void freed(std::size_t bytes) { in_use_.fetch_sub(bytes, std::memory_order_relaxed); }  ///< counts a block freed
+    MemoryStats stats() const { return {in_use_.load(std::memory_order_relaxed), peak_.load(std::memory_order_relaxed)}; }  ///< in use now and peak
+    void reset_peak() { peak_.store(in_use_.load(std::memory_order_relaxed), std::memory_order_relaxed); }  ///< starts a new peak from what is in use now
 
 private:
     CpuMemoryCounters() = default;
     std::atomic<std::size_t> in_use_{0}, peak_{0};
 };
 
+/// The CPU backend's memory: aligned, recycled host blocks, and copies and fills.
 struct CpuMemory {
-    // The bytes a request of n elements of T takes: rounded up to 64, at least 64.
+    /// The bytes a request of n elements of T takes: rounded up to 64, at least 64.
     template <class T>
     static std::size_t block_bytes(std::int64_t n) {
         const std::size_t bytes = ((static_cast<std::size_t>(n) * sizeof(T) + 63) / 64) * 64;
         return bytes == 0 ? 64 : bytes;
     }
-    // n uninitialised elements (Tensor::zeros fills them afterwards).
+    /// n uninitialised elements (Tensor::zeros fills them afterwards).
     template <class T>
     static std::shared_ptr<T> allocate(std::int64_t n) {
         require(n >= 0, "Cpu::allocate: negative size ", n);
@@ -134,25 +140,29 @@ struct CpuMemory {
             CpuBlockCache::instance().give(q, bytes);
         });
     }
-    // Returns the blocks the allocator keeps for reuse to the system (e.g. after training, before
-    // a phase that needs different sizes).
+    /// Returns the blocks the allocator keeps for reuse to the system (e.g. after training, before
+    /// a phase that needs different sizes).
     static void release_cached_memory() { CpuBlockCache::instance().release_all(); }
-    // Tensor storage allocated now and the peak since reset_peak_memory() (see the header).
+    /// Tensor storage allocated now and the peak since reset_peak_memory() (see the header).
     static MemoryStats memory_stats() { return CpuMemoryCounters::instance().stats(); }
-    // Starts a new peak from what is allocated now.
+    /// Starts a new peak from what is allocated now.
     static void reset_peak_memory() { CpuMemoryCounters::instance().reset_peak(); }
+    /// Copies n elements from host memory to backend memory (a memcpy here).
     template <class T>
     static void copy_from_host(const T* src, T* dst, std::int64_t n) {
         if (n) std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(T));
     }
+    /// Copies n elements from backend memory to host memory (a memcpy here).
     template <class T>
     static void copy_to_host(const T* src, T* dst, std::int64_t n) {
         if (n) std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(T));
     }
+    /// Copies n elements within backend memory.
     template <class T>
     static void copy(const T* src, T* dst, std::int64_t n) {
         if (n) std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(T));
     }
+    /// Sets n elements to `value`.
     template <class T>
     static void fill(T* x, std::int64_t n, T value) {
         for (std::int64_t i = 0; i < n; ++i) x[i] = value;

@@ -14,8 +14,9 @@
 
 namespace grpo {
 
+/// The CPU backend's RMSNorm and RoPE (forward and backward).
 struct CpuNormRope {
-    // y = x·rstd·w, rstd[r] = 1/sqrt(mean_c x[r,c]² + eps)   x, y: (rows, C), w: (C), rstd: (rows)
+    /// y = x·rstd·w, rstd[r] = 1/sqrt(mean_c x[r,c]² + eps)   x, y: (rows, C), w: (C), rstd: (rows)
     template <class T>
     static void rmsnorm_forward(std::int64_t rows, std::int64_t C, const T* x, const T* w, T eps,
                                 T* y, T* rstd) {
@@ -29,7 +30,7 @@ struct CpuNormRope {
             for (std::int64_t c = 0; c < C; ++c) y[r * C + c] = xr[c] * s * w[c];
         }
     }
-    // With x̂ = x·rstd and g = dy·w:  dx += rstd·(g − x̂·mean(g·x̂)),  dw += Σ_rows dy·x̂.
+    /// With x̂ = x·rstd and g = dy·w:  dx += rstd·(g − x̂·mean(g·x̂)),  dw += Σ_rows dy·x̂.
     template <class T>
     static void rmsnorm_backward(std::int64_t rows, std::int64_t C, const T* x, const T* w,
                                  const T* rstd, const T* dy, T* dx, T* dw) {
@@ -39,7 +40,7 @@ struct CpuNormRope {
                 const T* xr = x + r * C;
                 const T* dyr = dy + r * C;
                 const T s = rstd[r];
-                T dot = 0;  // Σ_c g·x̂
+                T dot = 0;  ///< Σ_c g·x̂
                 for (std::int64_t c = 0; c < C; ++c) dot += dyr[c] * w[c] * xr[c] * s;
                 const T mean_dot = dot / T(C);
                 for (std::int64_t c = 0; c < C; ++c)
@@ -51,15 +52,15 @@ struct CpuNormRope {
                 for (std::int64_t c = 0; c < C; ++c) dw[c] += dy[r * C + c] * x[r * C + c] * rstd[r];
     }
 
-    // out (=, or += when accumulate) the rotation of x by sign·angle.   x, out: (B, T, H, D)
-    // Position of row t is pos0 + t. sign = −1 rotates back: that is RoPE's backward, since a
-    // rotation's transpose is its inverse.
+    /// out (=, or += when accumulate) the rotation of x by sign·angle.   x, out: (B, T, H, D)
+    /// Position of row t is pos0 + t. sign = −1 rotates back: that is RoPE's backward, since a
+    /// rotation's transpose is its inverse.
     template <class T>
     static void rope(std::int64_t B, std::int64_t T_, std::int64_t H, std::int64_t D,
                      std::int64_t pos0, double theta, bool interleaved, int sign, const T* x,
                      T* out, bool accumulate) {
         const std::int64_t half = D / 2;
-        // cos and sin of every (position, pair) once per call, not once per batch row and head.
+        /// cos and sin of every (position, pair) once per call, not once per batch row and head.
         std::vector<T> cs(static_cast<std::size_t>(T_ * half * 2));
         GRPO_PARALLEL_FOR(T_ * half > 4096)
         for (std::int64_t t = 0; t < T_; ++t) {

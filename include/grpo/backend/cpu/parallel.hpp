@@ -24,18 +24,18 @@
 
 namespace grpo {
 
-// Elementwise loops shorter than this run on one thread.
+/// Elementwise loops shorter than this run on one thread.
 constexpr long kCpuParallelMin = 1 << 15;
 
-// Eigen's threaded GEMM chooses its blocks from the thread count, so its results would depend
-// on it; the library threads GEMM itself (backend/cpu/matmul.hpp) and keeps Eigen at one thread.
-// Eigen's default is one thread per core, so every GEMM checks (a read, once set). Call it first
-// when your own threads run the library concurrently, as Eigen::initParallel asks.
+/// Eigen's threaded GEMM chooses its blocks from the thread count, so its results would depend
+/// on it; the library threads GEMM itself (backend/cpu/matmul.hpp) and keeps Eigen at one thread.
+/// Eigen's default is one thread per core, so every GEMM checks (a read, once set). Call it first
+/// when your own threads run the library concurrently, as Eigen::initParallel asks.
 inline void cpu_keep_eigen_serial() {
     if (Eigen::nbThreads() != 1) Eigen::setNbThreads(1);
 }
 
-// Sets the number of threads of the library's loops and GEMM slabs.
+/// Sets the number of threads of the library's loops and GEMM slabs.
 inline void cpu_set_num_threads(int n) {
     require(n >= 1, "cpu_set_num_threads: ", n, " threads, expected >= 1");
 #if defined(_OPENMP)
@@ -44,7 +44,7 @@ inline void cpu_set_num_threads(int n) {
     cpu_keep_eigen_serial();
 }
 
-// The number of threads a parallel loop will use (1 without OpenMP).
+/// The number of threads a parallel loop will use (1 without OpenMP).
 inline int cpu_num_threads() {
 #if defined(_OPENMP)
     return omp_get_max_threads();

@@ -16,9 +16,10 @@
 
 namespace grpo {
 
+/// The CPU backend's MoE routing ops: softmax, top-k, gathers and scatters.
 struct CpuRouting {
-    // y[n, :] = softmax(z[n, :]) = e^(z − max) / Σ e^(z − max)   z, y: (N, E)
-    // (the V2-style gate, DeepSeek-V2 arXiv 2405.04434 eq. 13)
+    /// y[n, :] = softmax(z[n, :]) = e^(z − max) / Σ e^(z − max)   z, y: (N, E)
+    /// (the V2-style gate, DeepSeek-V2 arXiv 2405.04434 eq. 13)
     template <class T>
     static void softmax_forward(std::int64_t N, std::int64_t E, const T* z, T* y) {
         GRPO_PARALLEL_FOR(N * E > kCpuParallelMin)
@@ -31,7 +32,7 @@ struct CpuRouting {
             for (std::int64_t e = 0; e < E; ++e) yr[e] /= total;
         }
     }
-    // dz += y ⊙ (dy − Σ_e dy·y)   y, dy, dz: (N, E)
+    /// dz += y ⊙ (dy − Σ_e dy·y)   y, dy, dz: (N, E)
     template <class T>
     static void softmax_backward(std::int64_t N, std::int64_t E, const T* y, const T* dy, T* dz) {
         GRPO_PARALLEL_FOR(N * E > kCpuParallelMin)
@@ -43,8 +44,8 @@ struct CpuRouting {
             for (std::int64_t e = 0; e < E; ++e) dz[n * E + e] += yr[e] * (gr[e] - dot);
         }
     }
-    // y[n, :] = x[n, :] / Σ_e x[n, e]   x, y: (N, E)   (renormalising the chosen gate weights,
-    // DeepSeek-V3 eq. 13; the normalised affinity s' of the balance loss, eq. 19)
+    /// y[n, :] = x[n, :] / Σ_e x[n, e]   x, y: (N, E)   (renormalising the chosen gate weights,
+    /// DeepSeek-V3 eq. 13; the normalised affinity s' of the balance loss, eq. 19)
     template <class T>
     static void normalize_rows_forward(std::int64_t N, std::int64_t E, const T* x, T* y) {
         for (std::int64_t n = 0; n < N; ++n) {
@@ -54,7 +55,7 @@ struct CpuRouting {
             for (std::int64_t e = 0; e < E; ++e) y[n * E + e] = x[n * E + e] / total;
         }
     }
-    // dx += (dy − Σ_e dy·y) / Σ_e x   x, y, dy, dx: (N, E)
+    /// dx += (dy − Σ_e dy·y) / Σ_e x   x, y, dy, dx: (N, E)
     template <class T>
     static void normalize_rows_backward(std::int64_t N, std::int64_t E, const T* x, const T* y,
                                         const T* dy, T* dx) {
@@ -69,8 +70,8 @@ struct CpuRouting {
         }
     }
 
-    // idx[n, :] = the k columns of x[n, :] with the largest values, largest first; ties go to
-    // the lower column.   x: (N, E), idx: (N, k) int32
+    /// idx[n, :] = the k columns of x[n, :] with the largest values, largest first; ties go to
+    /// the lower column.   x: (N, E), idx: (N, k) int32
     template <class T>
     static void topk_indices(std::int64_t N, std::int64_t E, std::int64_t k, const T* x,
                              std::int32_t* idx) {
@@ -87,7 +88,7 @@ struct CpuRouting {
         }
     }
 
-    // out[n, j] = x[n, idx[n, j]]   x: (N, E), idx, out: (N, k)
+    /// out[n, j] = x[n, idx[n, j]]   x: (N, E), idx, out: (N, k)
     template <class T>
     static void gather_last_forward(std::int64_t N, std::int64_t E, std::int64_t k, const T* x,
                                     const std::int32_t* idx, T* out) {
@@ -97,7 +98,7 @@ struct CpuRouting {
         for (std::int64_t n = 0; n < N; ++n)
             for (std::int64_t j = 0; j < k; ++j) out[n * k + j] = x[n * E + idx[n * k + j]];
     }
-    // dx[n, idx[n, j]] += dout[n, j]
+    /// dx[n, idx[n, j]] += dout[n, j]
     template <class T>
     static void gather_last_backward(std::int64_t N, std::int64_t E, std::int64_t k,
                                      const std::int32_t* idx, const T* dout, T* dx) {
@@ -105,12 +106,13 @@ struct CpuRouting {
             for (std::int64_t j = 0; j < k; ++j) dx[n * E + idx[n * k + j]] += dout[n * k + j];
     }
 
+    /// Throws, naming `op`, unless every idx[m] of the M is a row in [0, N).
     static void check_rows(std::int64_t M, std::int64_t N, const std::int32_t* idx, const char* op) {
         for (std::int64_t m = 0; m < M; ++m)
             require(idx[m] >= 0 && idx[m] < N, op, ": row index ", idx[m], " at ", m,
                     " is out of range for ", N, " rows");
     }
-    // Dispatch: out[m, :] = x[idx[m], :]   x: (N, C), idx: (M), out: (M, C)
+    /// Dispatch: out[m, :] = x[idx[m], :]   x: (N, C), idx: (M), out: (M, C)
     template <class T>
     static void gather_rows(std::int64_t M, std::int64_t N, std::int64_t C, const T* x,
                             const std::int32_t* idx, T* out) {
@@ -119,8 +121,8 @@ struct CpuRouting {
         for (std::int64_t m = 0; m < M; ++m)
             for (std::int64_t c = 0; c < C; ++c) out[m * C + c] = x[idx[m] * C + c];
     }
-    // Combine: out[idx[m], :] += w[m]·y[m, :]   y: (M, C), w, idx: (M), out: (N, C); w may be
-    // null (weight 1). Also gather_rows' backward (with w null).
+    /// Combine: out[idx[m], :] += w[m]·y[m, :]   y: (M, C), w, idx: (M), out: (N, C); w may be
+    /// null (weight 1). Also gather_rows' backward (with w null).
     template <class T>
     static void scatter_add_rows(std::int64_t M, std::int64_t N, std::int64_t C, const T* y,
                                  const T* w, const std::int32_t* idx, T* out) {
@@ -130,9 +132,9 @@ struct CpuRouting {
             for (std::int64_t c = 0; c < C; ++c) out[idx[m] * C + c] += wm * y[m * C + c];
         }
     }
-    // Dispatch order: the P = N·k (token, slot) pairs sorted by their chosen expert, stably (a
-    // counting sort), so expert e owns sorted positions [start[e], start[e + 1]).
-    //   expert: (P)  ->  pair, token = pair / k: (P), start: (E + 1)
+    /// Dispatch order: the P = N·k (token, slot) pairs sorted by their chosen expert, stably (a
+    /// counting sort), so expert e owns sorted positions [start[e], start[e + 1]).
+    ///   expert: (P)  ->  pair, token = pair / k: (P), start: (E + 1)
     static void sort_slots_by_expert(std::int64_t P, std::int64_t E, std::int64_t k, const std::int32_t* expert,
                                      std::int32_t* pair, std::int32_t* token, std::int64_t* start) {
         for (std::int64_t p = 0; p < P; ++p)
@@ -149,7 +151,7 @@ struct CpuRouting {
         }
     }
 
-    // Backward of the combine: dy[m, :] += w[m]·dout[idx[m], :],  dw[m] += dout[idx[m], :]·y[m, :]
+    /// Backward of the combine: dy[m, :] += w[m]·dout[idx[m], :],  dw[m] += dout[idx[m], :]·y[m, :]
     template <class T>
     static void scatter_add_rows_backward(std::int64_t M, std::int64_t C, const T* y, const T* w,
                                           const std::int32_t* idx, const T* dout, T* dy, T* dw) {

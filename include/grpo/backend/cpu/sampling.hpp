@@ -8,9 +8,10 @@
 
 namespace grpo {
 
+/// The CPU backend's sampler: sample_token for each row, serially.
 struct CpuSampling {
-    // out[r] = sample_token(logits + r·row_stride, V, config, u[r]) for r < rows. scratch: rows·V
-    // ints when config.filters(), else may be null.
+    /// out[r] = sample_token(logits + r·row_stride, V, config, u[r]) for r < rows. scratch: rows·V
+    /// ints when config.filters(), else may be null.
     template <class T>
     static void sample_rows(std::int64_t rows, std::int64_t V, std::int64_t row_stride, const T* logits,
                             const SamplingConfig& config, const double* u, std::int32_t* scratch,

@@ -13,8 +13,9 @@
 
 namespace grpo {
 
+/// The CPU backend's vocabulary-end ops: embedding, log-softmax, token log-probs, cross-entropy.
 struct CpuVocab {
-    // out[n, :] = table[ids[n], :]   ids: (N) int32, table: (V, C), out: (N, C)
+    /// out[n, :] = table[ids[n], :]   ids: (N) int32, table: (V, C), out: (N, C)
     template <class T>
     static void embedding_forward(std::int64_t N, std::int64_t V, std::int64_t C,
                                   const std::int32_t* ids, const T* table, T* out) {
@@ -25,7 +26,7 @@ struct CpuVocab {
         for (std::int64_t n = 0; n < N; ++n)
             for (std::int64_t c = 0; c < C; ++c) out[n * C + c] = table[ids[n] * C + c];
     }
-    // dtable[ids[n], :] += dout[n, :]   (serial: two positions may hold the same id)
+    /// dtable[ids[n], :] += dout[n, :]   (serial: two positions may hold the same id)
     template <class T>
     static void embedding_backward(std::int64_t N, std::int64_t C, const std::int32_t* ids,
                                    const T* dout, T* dtable) {
@@ -33,7 +34,7 @@ struct CpuVocab {
             for (std::int64_t c = 0; c < C; ++c) dtable[ids[n] * C + c] += dout[n * C + c];
     }
 
-    // logsumexp of one row of V values, stable (max subtracted).
+    /// logsumexp of one row of V values, stable (max subtracted).
     template <class T>
     static T logsumexp(std::int64_t V, const T* z) {
         T m = -INFINITY;
@@ -43,7 +44,7 @@ struct CpuVocab {
         return m + std::log(s);
     }
 
-    // y = z − logsumexp(z) per row   z, y: (N, V)
+    /// y = z − logsumexp(z) per row   z, y: (N, V)
     template <class T>
     static void log_softmax_forward(std::int64_t N, std::int64_t V, const T* z, T* y) {
         GRPO_PARALLEL_FOR(N * V > kCpuParallelMin)
@@ -52,7 +53,7 @@ struct CpuVocab {
             for (std::int64_t v = 0; v < V; ++v) y[n * V + v] = z[n * V + v] - lse;
         }
     }
-    // dz += dy − softmax·Σ dy, softmax = exp(y)   y, dy, dz: (N, V)
+    /// dz += dy − softmax·Σ dy, softmax = exp(y)   y, dy, dz: (N, V)
     template <class T>
     static void log_softmax_backward(std::int64_t N, std::int64_t V, const T* y, const T* dy, T* dz) {
         GRPO_PARALLEL_FOR(N * V > kCpuParallelMin)
@@ -64,6 +65,7 @@ struct CpuVocab {
         }
     }
 
+    /// Throws, naming `op`, unless every target is in [0, V) (or −1 with `allow_ignore`).
     static void check_targets(std::int64_t N, std::int64_t V, const std::int32_t* targets,
                               bool allow_ignore, const char* op) {
         for (std::int64_t n = 0; n < N; ++n)
@@ -72,7 +74,7 @@ struct CpuVocab {
                     N, ", ", V, ")", allow_ignore ? " (-1 = ignore)" : "");
     }
 
-    // out[n] = z[n, y_n] − lse[n], lse kept for backward   z: (N, V), targets, out, lse: (N)
+    /// out[n] = z[n, y_n] − lse[n], lse kept for backward   z: (N, V), targets, out, lse: (N)
     template <class T>
     static void token_logprobs_forward(std::int64_t N, std::int64_t V, const T* z,
                                        const std::int32_t* targets, T* out, T* lse) {
@@ -83,7 +85,7 @@ struct CpuVocab {
             out[n] = z[n * V + targets[n]] - lse[n];
         }
     }
-    // dz[n, v] += dout[n]·(1[v = y_n] − softmax(z_n)_v)
+    /// dz[n, v] += dout[n]·(1[v = y_n] − softmax(z_n)_v)
     template <class T>
     static void token_logprobs_backward(std::int64_t N, std::int64_t V, const T* z,
                                         const std::int32_t* targets, const T* lse, const T* dout,
@@ -96,7 +98,7 @@ struct CpuVocab {
         }
     }
 
-    // loss[0] = mean over rows with y_n ≥ 0 of (lse[n] − z[n, y_n]); returns that row count.
+    /// loss[0] = mean over rows with y_n ≥ 0 of (lse[n] − z[n, y_n]); returns that row count.
     template <class T>
     static std::int64_t cross_entropy_forward(std::int64_t N, std::int64_t V, const T* z,
                                               const std::int32_t* targets, T* lse, T* loss) {
@@ -111,7 +113,7 @@ struct CpuVocab {
         loss[0] = count ? static_cast<T>(acc / static_cast<double>(count)) : T(0);
         return count;
     }
-    // dz[n, v] += dloss/count·(softmax(z_n)_v − 1[v = y_n]) for rows with y_n ≥ 0
+    /// dz[n, v] += dloss/count·(softmax(z_n)_v − 1[v = y_n]) for rows with y_n ≥ 0
     template <class T>
     static void cross_entropy_backward(std::int64_t N, std::int64_t V, const T* z,
                                        const std::int32_t* targets, const T* lse, const T* dloss,

@@ -61,8 +61,8 @@ namespace grpo {
 
 namespace accuracy_detail {
 
-// The content of the last \boxed{…} or \fbox{…}, braces balanced; nullopt when there is none
-// (or the last one is not closed).
+/// The content of the last \boxed{…} or \fbox{…}, braces balanced; nullopt when there is none
+/// (or the last one is not closed).
 inline std::optional<std::string_view> last_boxed(std::string_view text) {
     constexpr std::string_view kBoxed = "\\boxed{", kFbox = "\\fbox{";
     const std::size_t boxed = text.rfind(kBoxed), fbox = text.rfind(kFbox);
@@ -86,10 +86,10 @@ inline bool is_word_char(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
-// The last number token: [-]digits[,ddd…][.digits][/digits]. A minus ('-' or U+2212) is a
-// sign only where it cannot be a binary operator's: at the start or after a space, '=', '(' or
-// ':'  ("7 - 3" ends in 3, "x = -3" in -3). Thousands groups are part of the number when the
-// first group has 1-3 digits and each ",ddd" has exactly 3 ("1,000" is one token; "1,2" two).
+/// The last number token: [-]digits[,ddd…][.digits][/digits]. A minus ('-' or U+2212) is a
+/// sign only where it cannot be a binary operator's: at the start or after a space, '=', '(' or
+/// ':'  ("7 - 3" ends in 3, "x = -3" in -3). Thousands groups are part of the number when the
+/// first group has 1-3 digits and each ",ddd" has exactly 3 ("1,000" is one token; "1,2" two).
 inline std::optional<std::string_view> last_number(std::string_view text) {
     std::optional<std::string_view> last;
     std::size_t i = 0;
@@ -99,7 +99,7 @@ inline std::optional<std::string_view> last_number(std::string_view text) {
             continue;
         }
         std::size_t begin = i;
-        std::size_t minus = 0;  // bytes of a minus sign just before the digits
+        std::size_t minus = 0;  ///< bytes of a minus sign just before the digits
         if (begin > 0 && text[begin - 1] == '-') minus = 1;
         if (begin >= 3 && text.substr(begin - 3, 3) == math_answer_detail::kUnicodeMinus) minus = 3;
         if (minus > 0 && (begin == minus || is_space(text[begin - minus - 1]) ||
@@ -127,7 +127,7 @@ inline std::optional<std::string_view> last_number(std::string_view text) {
 
 }  // namespace accuracy_detail
 
-// The raw final-answer text of a completion (see the header comment), or nullopt.
+/// The raw final-answer text of a completion (see the header comment), or nullopt.
 inline std::optional<std::string_view> extract_answer(std::string_view completion) {
     const std::size_t blocks = count_occurrences(completion, kAnswerOpen);
     if (blocks > 1) return std::nullopt;
@@ -140,21 +140,21 @@ inline std::optional<std::string_view> extract_answer(std::string_view completio
     return accuracy_detail::last_number(completion);
 }
 
-// Strips what is decoration, not answer (see the header comment): whitespace, $…$, $$…$$,
-// \(…\), \[…\], \boxed{…}, \fbox{…}, one trailing period. Safe for expressions.
+/// Strips what is decoration, not answer (see the header comment): whitespace, $…$, $$…$$,
+/// `\(…\)`, `\[…\]`, `\boxed{…}`, `\fbox{…}`, one trailing period. Safe for expressions.
 inline std::string_view normalize_answer(std::string_view answer) {
     return strip_answer_decorations(answer);
 }
 
-// The answer as one exact number ("x = 7/2", "\boxed{\frac{7}{2}}", "$3.50$" are 7/2; "1,000"
-// is 1000); nullopt if it is not one number. The rules: parse_math_answer (header comment).
+/// The answer as one exact number ("x = 7/2", "\boxed{\frac{7}{2}}", "$3.50$" are 7/2; "1,000"
+/// is 1000); nullopt if it is not one number. The rules: parse_math_answer (header comment).
 inline std::optional<Rational> answer_as_number(std::string_view answer) {
     return parse_math_answer(answer);
 }
 
-// 1 if the completion's final answer equals `reference` (a number: "2", "-7/2", "3.5", or
-// written as an answer is: "\frac{7}{2}", "1,000"). The completion may be anything; a
-// reference that is not a number is a caller's bug and throws.
+/// 1 if the completion's final answer equals `reference` (a number: "2", "-7/2", "3.5", or
+/// written as an answer is: "\frac{7}{2}", "1,000"). The completion may be anything; a
+/// reference that is not a number is a caller's bug and throws.
 inline double accuracy_reward(std::string_view completion, std::string_view reference) {
     const auto want = parse_math_answer(reference);
     require(want.has_value(), "accuracy_reward: reference answer '", reference,
@@ -165,8 +165,8 @@ inline double accuracy_reward(std::string_view completion, std::string_view refe
     return got && *got == *want ? 1.0 : 0.0;
 }
 
-// 1 if `check` accepts the completion's normalised final answer: for tasks whose answers are
-// not single numbers (countdown's expressions). `check` is a task's verifier.
+/// 1 if `check` accepts the completion's normalised final answer: for tasks whose answers are
+/// not single numbers (countdown's expressions). `check` is a task's verifier.
 inline double accuracy_reward(std::string_view completion,
                               const std::function<bool(std::string_view)>& check) {
     const auto answer = extract_answer(completion);

@@ -19,13 +19,20 @@
 
 namespace grpo {
 
+/// The tags around the reasoning: `<think>` and `</think>`.
+///@{
 constexpr std::string_view kThinkOpen = "<think>", kThinkClose = "</think>";
+///@}
+/// The tags around the answer: `<answer>` and `</answer>`.
+///@{
 constexpr std::string_view kAnswerOpen = "<answer>", kAnswerClose = "</answer>";
+///@}
 
+/// The three format rewards: strict, lenient, graded (see the header).
 enum class FormatRule { strict, lenient, graded };
 
 namespace format_detail {
-// Positions of the four tags when each appears exactly once and in template order.
+/// Positions of the four tags when each appears exactly once and in template order.
 struct TagPositions {
     std::size_t think_open, think_close, answer_open, answer_close;
 };
@@ -39,12 +46,14 @@ inline bool tags_once_in_order(std::string_view text, TagPositions& at) {
 }
 }  // namespace format_detail
 
+/// 1 if each tag appears once, in order, with only whitespace after the closing answer tag; else 0.
 inline double format_reward_lenient(std::string_view text) {
     format_detail::TagPositions at;
     if (!format_detail::tags_once_in_order(text, at)) return 0.0;
     return is_blank(text.substr(at.answer_close + kAnswerClose.size())) ? 1.0 : 0.0;
 }
 
+/// 1 if the text is exactly a non-empty think block then a non-empty answer block, with only whitespace around; else 0.
 inline double format_reward_strict(std::string_view text) {
     format_detail::TagPositions at;
     if (!format_detail::tags_once_in_order(text, at)) return 0.0;
@@ -58,6 +67,7 @@ inline double format_reward_strict(std::string_view text) {
     return shape && !is_blank(think) && !is_blank(answer) ? 1.0 : 0.0;
 }
 
+/// 0.25 for each of the four tags that appears exactly once (open-r1's tag_count_reward).
 inline double format_reward_graded(std::string_view text) {
     double score = 0.0;
     for (std::string_view tag : {kThinkOpen, kThinkClose, kAnswerOpen, kAnswerClose})
@@ -65,6 +75,7 @@ inline double format_reward_graded(std::string_view text) {
     return score;
 }
 
+/// The format reward of `rule`.
 inline double format_reward(std::string_view text, FormatRule rule) {
     switch (rule) {
         case FormatRule::strict: return format_reward_strict(text);
@@ -74,6 +85,7 @@ inline double format_reward(std::string_view text, FormatRule rule) {
     return 0.0;
 }
 
+/// The rule's name: "strict", "lenient", "graded".
 inline const char* format_rule_name(FormatRule rule) {
     switch (rule) {
         case FormatRule::strict: return "strict";

@@ -15,11 +15,13 @@
 
 namespace grpo {
 
+/// DAPO's soft overlong punishment: no penalty up to L_max − L_cache, then a ramp to −1.
 struct OverlongConfig {
-    int max_length = 20;    // L_max; DAPO uses 20480 tokens with a 4096 cache
-    int cache_length = 4;   // L_cache: the width of the ramp
+    int max_length = 20;    ///< L_max; DAPO uses 20480 tokens with a 4096 cache
+    int cache_length = 4;   ///< L_cache: the width of the ramp
 };
 
+/// DAPO's soft overlong penalty of a completion of `length` tokens: 0, then a ramp to −1, then −1.
 inline double overlong_penalty(int length, const OverlongConfig& config) {
     require(config.cache_length > 0 && config.cache_length <= config.max_length,
             "overlong_penalty: cache length ", config.cache_length, " must be in 1..max length ",
@@ -31,12 +33,20 @@ inline double overlong_penalty(int length, const OverlongConfig& config) {
     return -1.0;
 }
 
+/// The cosine-scaled length reward: reward by correctness, interpolated over length 0..L.
 struct CosineLengthConfig {
-    int max_length = 1000;  // L (open-r1's cosine_max_len)
-    double correct_short = 1.0, correct_long = 0.5;  // correct: reward at len 0 and at len L
-    double wrong_short = -1.0, wrong_long = -0.5;    // wrong: reward at len 0 and at len L
+    int max_length = 1000;  ///< L (open-r1's cosine_max_len)
+    /// correct: reward at len 0 and at len L
+    ///@{
+    double correct_short = 1.0, correct_long = 0.5;
+    ///@}
+    /// wrong: reward at len 0 and at len L
+    ///@{
+    double wrong_short = -1.0, wrong_long = -0.5;
+    ///@}
 };
 
+/// The cosine-scaled length reward of a completion of `length` tokens, correct or not.
 inline double cosine_length_reward(int length, bool correct, const CosineLengthConfig& config) {
     require(config.max_length > 0, "cosine_length_reward: max length ", config.max_length,
             ", expected > 0");

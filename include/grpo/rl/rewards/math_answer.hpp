@@ -26,14 +26,14 @@
 
 namespace grpo {
 
-// How many wrapping layers ($, \boxed{}, parentheses, …) are removed at most; deeper nesting is
-// left in place and the answer is then not read as a number.
+/// How many wrapping layers (`$`, `\boxed{}`, parentheses, …) are removed at most; deeper nesting is
+/// left in place and the answer is then not read as a number.
 constexpr int kMaxAnswerWrappers = 16;
 
 namespace math_answer_detail {
 
 constexpr std::size_t npos = std::string_view::npos;
-constexpr std::string_view kUnicodeMinus = "\xE2\x88\x92";  // U+2212 MINUS SIGN
+constexpr std::string_view kUnicodeMinus = "\xE2\x88\x92";  ///< U+2212 MINUS SIGN
 
 inline bool starts_with(std::string_view s, std::string_view prefix) {
     return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
@@ -44,7 +44,7 @@ inline bool ends_with(std::string_view s, std::string_view suffix) {
 inline bool digit(char c) { return c >= '0' && c <= '9'; }
 inline bool letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-// One past the '}' that closes the '{' at s[open]; npos when it is never closed.
+/// One past the '}' that closes the '{' at s[open]; npos when it is never closed.
 inline std::size_t close_brace(std::string_view s, std::size_t open) {
     std::size_t depth = 0;
     for (std::size_t i = open; i < s.size(); ++i) {
@@ -54,14 +54,14 @@ inline std::size_t close_brace(std::string_view s, std::size_t open) {
     return npos;
 }
 
-// A '$' that is not the escaped dollar sign "\$".
+/// A '$' that is not the escaped dollar sign "\$".
 inline bool has_math_dollar(std::string_view s) {
     for (std::size_t i = 0; i < s.size(); ++i)
         if (s[i] == '$' && (i == 0 || s[i - 1] != '\\')) return true;
     return false;
 }
 
-// "\boxed{…}" (or \fbox) spanning all of s, spaces allowed before '{': sets the inside.
+/// "\boxed{…}" (or \fbox) spanning all of s, spaces allowed before '{': sets the inside.
 inline bool strip_command_group(std::string_view& s, std::string_view command) {
     if (!starts_with(s, command)) return false;
     std::size_t open = command.size();
@@ -71,7 +71,7 @@ inline bool strip_command_group(std::string_view& s, std::string_view command) {
     return true;
 }
 
-// Removes one math delimiter pair or \boxed{}/\fbox{} that wraps all of s (s is trimmed).
+/// Removes one math delimiter pair or \boxed{}/\fbox{} that wraps all of s (s is trimmed).
 inline bool strip_wrapper(std::string_view& s) {
     auto inner = [&](std::size_t front, std::size_t back) {
         return s.substr(front, s.size() - front - back);
@@ -98,7 +98,7 @@ inline bool strip_wrapper(std::string_view& s) {
     return strip_command_group(s, "\\boxed") || strip_command_group(s, "\\fbox");
 }
 
-// Removes "(…)" or "\left(…\right)" when the first '(' is closed by the last ')'.
+/// Removes "(…)" or "\left(…\right)" when the first '(' is closed by the last ')'.
 inline bool strip_parentheses(std::string_view& s) {
     std::string_view inside;
     if (starts_with(s, "\\left(") && ends_with(s, "\\right)") && s.size() >= 13)
@@ -107,7 +107,7 @@ inline bool strip_parentheses(std::string_view& s) {
         inside = s.substr(1, s.size() - 2);
     else
         return false;
-    std::size_t depth = 0;  // the inside must be balanced: "(1) - (2)" is not wrapped
+    std::size_t depth = 0;  ///< the inside must be balanced: "(1) - (2)" is not wrapped
     for (char c : inside) {
         if (c == '(') ++depth;
         if (c == ')' && depth-- == 0) return false;
@@ -117,7 +117,7 @@ inline bool strip_parentheses(std::string_view& s) {
     return true;
 }
 
-// "x = 2" -> "2": one ASCII letter, then '=' (the first '=' in s).
+/// "x = 2" -> "2": one ASCII letter, then '=' (the first '=' in s).
 inline bool strip_variable(std::string_view& s) {
     const std::size_t eq = s.find('=');
     if (eq == npos) return false;
@@ -127,7 +127,7 @@ inline bool strip_variable(std::string_view& s) {
     return true;
 }
 
-// Drops LaTeX spacing at the end of s ("5\,\text{cm}" leaves "5\," before it).
+/// Drops LaTeX spacing at the end of s ("5\,\text{cm}" leaves "5\," before it).
 inline void trim_trailing_spacing(std::string_view& s) {
     for (int i = 0; i < kMaxAnswerWrappers; ++i) {
         s = trim(s);
@@ -140,8 +140,8 @@ inline void trim_trailing_spacing(std::string_view& s) {
     }
 }
 
-// One unit after the number: "\%", "%", a degree sign, or a \text{}/\mbox{}/\mathrm{}/\textrm{}
-// group that holds words (letters, no digits) and follows something.
+/// One unit after the number: "\%", "%", a degree sign, or a \text{}/\mbox{}/\mathrm{}/\textrm{}
+/// group that holds words (letters, no digits) and follows something.
 inline bool strip_unit(std::string_view& s) {
     std::string_view rest = s;
     bool found = false;
@@ -174,7 +174,7 @@ inline bool strip_unit(std::string_view& s) {
     return true;
 }
 
-// A leading currency sign: "\$5" or "$5" (a "$" without its closing partner).
+/// A leading currency sign: "\$5" or "$5" (a "$" without its closing partner).
 inline bool strip_currency(std::string_view& s) {
     if (starts_with(s, "\\$")) s.remove_prefix(2);
     else if (starts_with(s, "$") && !has_math_dollar(s.substr(1))) s.remove_prefix(1);
@@ -182,7 +182,7 @@ inline bool strip_currency(std::string_view& s) {
     return true;
 }
 
-// A sign at s[pos]: '+', '-' or U+2212; advances pos, returns true for a minus.
+/// A sign at s[pos]: '+', '-' or U+2212; advances pos, returns true for a minus.
 inline bool read_sign(std::string_view s, std::size_t& pos) {
     if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) return s[pos++] == '-';
     if (starts_with(s.substr(pos), kUnicodeMinus)) {
@@ -192,9 +192,9 @@ inline bool read_sign(std::string_view s, std::size_t& pos) {
     return false;
 }
 
-// Appends the digits of an integer at s[pos] to `out`, reading thousands groups "1,000",
-// "1{,}000", "1\,000", "1\!000": a first group of 1-3 digits, then groups of exactly three
-// digits, all with the same separator. False when a separator is followed by anything else.
+/// Appends the digits of an integer at s[pos] to `out`, reading thousands groups "1,000",
+/// "1{,}000", "1\,000", "1\!000": a first group of 1-3 digits, then groups of exactly three
+/// digits, all with the same separator. False when a separator is followed by anything else.
 inline bool read_integer(std::string_view s, std::size_t& pos, std::string& out, bool commas) {
     const std::size_t begin = pos;
     while (pos < s.size() && digit(s[pos])) out += s[pos++];
@@ -216,8 +216,8 @@ inline bool read_integer(std::string_view s, std::size_t& pos, std::string& out,
     return true;
 }
 
-// A plain number filling all of s: [sign] integer [. digits] or [sign] integer / integer, the
-// integers with optional thousands groups; the result of parse_rational on the digits.
+/// A plain number filling all of s: [sign] integer [. digits] or [sign] integer / integer, the
+/// integers with optional thousands groups; the result of parse_rational on the digits.
 inline std::optional<Rational> read_plain(std::string_view s, bool sign_allowed, bool commas) {
     s = trim(s);
     std::size_t pos = 0;
@@ -236,7 +236,7 @@ inline std::optional<Rational> read_plain(std::string_view s, bool sign_allowed,
     return parse_rational(canonical);
 }
 
-// A TeX macro argument at s[pos]: a {group} or one digit ("\frac12").
+/// A TeX macro argument at s[pos]: a {group} or one digit ("\frac12").
 inline std::optional<std::string_view> read_argument(std::string_view s, std::size_t& pos) {
     while (pos < s.size() && is_space(s[pos])) ++pos;
     if (pos >= s.size()) return std::nullopt;
@@ -249,7 +249,7 @@ inline std::optional<std::string_view> read_argument(std::string_view s, std::si
     return inside;
 }
 
-// a / b without throwing: nullopt for b == 0 or 64-bit overflow.
+/// a / b without throwing: nullopt for b == 0 or 64-bit overflow.
 inline std::optional<Rational> divide(Rational a, Rational b, bool negate) {
     std::int64_t num = 0, den = 0;
     if (b.num() == 0 || __builtin_mul_overflow(a.num(), b.den(), &num) ||
@@ -258,8 +258,8 @@ inline std::optional<Rational> divide(Rational a, Rational b, bool negate) {
     return Rational(negate ? -num : num, den);
 }
 
-// The number that fills all of s once decorations are gone: a plain number or
-// [sign] \frac / \dfrac / \tfrac with two arguments, each a plain (signed) number.
+/// The number that fills all of s once decorations are gone: a plain number or
+/// [sign] \frac / \dfrac / \tfrac with two arguments, each a plain (signed) number.
 inline std::optional<Rational> read_number(std::string_view s, bool commas) {
     std::size_t pos = 0;
     const bool negative = read_sign(s, pos);
@@ -280,10 +280,10 @@ inline std::optional<Rational> read_number(std::string_view s, bool commas) {
 
 }  // namespace math_answer_detail
 
-// Removes what can wrap any final answer, in any order and nesting (up to kMaxAnswerWrappers
-// layers): surrounding whitespace, $…$, $$…$$, \(…\), \[…\], \boxed{…}, \fbox{…}, and one
-// trailing period (inside or outside the other wrappers). A wrapper is removed only when it
-// spans the whole answer ("\boxed{1}+\boxed{2}" stays as it is). Expression-safe.
+/// Removes what can wrap any final answer, in any order and nesting (up to kMaxAnswerWrappers
+/// layers): surrounding whitespace, `$…$`, `$$…$$`, `\(…\)`, `\[…\]`, `\boxed{…}`, `\fbox{…}`, and one
+/// trailing period (inside or outside the other wrappers). A wrapper is removed only when it
+/// spans the whole answer ("\boxed{1}+\boxed{2}" stays as it is). Expression-safe.
 inline std::string_view strip_answer_decorations(std::string_view answer) {
     using namespace math_answer_detail;
     answer = trim(answer);
@@ -302,12 +302,12 @@ inline std::string_view strip_answer_decorations(std::string_view answer) {
     return answer;
 }
 
-// The answer as one exact number, or nullopt: strip_answer_decorations' wrappers, and also
-// (in any order, each rule once) outer parentheses and \left(…\right) (up to the same layer
-// limit), a one-letter "x =", one unit after the number (\%, %, ^\circ, \text{cm}), one leading
-// currency sign (\$, $); then a plain number (2, -7/2, 3.50, .5, 1,000, 1{,}000, 1\,000) or a
-// [signed] \frac/\dfrac/\tfrac of two plain numbers; '-' or U+2212 as a minus. Inside outer
-// parentheses a bare ',' is a tuple, not a thousands separator: "(1,200)" is not a number.
+/// The answer as one exact number, or nullopt: strip_answer_decorations' wrappers, and also
+/// (in any order, each rule once) outer parentheses and `\left(…\right)` (up to the same layer
+/// limit), a one-letter "x =", one unit after the number (`\%`, `%`, `^\circ`, `\text{cm}`), one leading
+/// currency sign (\$, $); then a plain number (2, -7/2, 3.50, .5, 1,000, 1{,}000, 1\,000) or a
+/// [signed] `\frac`/`\dfrac`/`\tfrac` of two plain numbers; '-' or U+2212 as a minus. Inside outer
+/// parentheses a bare ',' is a tuple, not a thousands separator: "(1,200)" is not a number.
 inline std::optional<Rational> parse_math_answer(std::string_view answer) {
     using namespace math_answer_detail;
     std::string_view s = trim(answer);

@@ -27,30 +27,31 @@
 
 namespace grpo {
 
-// What a reward function sees of one completion.
+/// What a reward function sees of one completion.
 struct RewardInput {
-    const Problem& problem;       // the question, its canonical answer, its verifier
-    std::string_view prompt;      // the rendered prompt (template + question)
-    std::string_view completion;  // the decoded completion, special tokens removed
-    int completion_tokens = 0;    // its length in tokens (EOS included when it stopped)
+    const Problem& problem;       ///< the question, its canonical answer, its verifier
+    std::string_view prompt;      ///< the rendered prompt (template + question)
+    std::string_view completion;  ///< the decoded completion, special tokens removed
+    int completion_tokens = 0;    ///< its length in tokens (EOS included when it stopped)
 };
 
-using RewardScore = std::optional<double>;  // std::nullopt: no score (see above)
+using RewardScore = std::optional<double>;  ///< std::nullopt: no score (see above)
 
+/// One entry of a trainer's reward list: a name, a weight, a scoring callable.
 struct RewardFunction {
-    std::string name;   // a key of the JSONL's reward_component_mean / _std
-    double weight = 1.0;
-    std::function<RewardScore(const RewardInput&)> score;
+    std::string name;   ///< a key of the JSONL's reward_component_mean / _std
+    double weight = 1.0;  ///< its factor in the weighted total
+    std::function<RewardScore(const RewardInput&)> score;  ///< scores one completion, or gives no score
 };
 
-// One completion's scores: each function's (NaN where it gave none) and the weighted total
-// (NaN when a function with a non-zero weight gave none).
+/// One completion's scores: each function's (NaN where it gave none) and the weighted total
+/// (NaN when a function with a non-zero weight gave none).
 struct RewardScores {
-    std::vector<double> components;
-    double total = 0.0;
+    std::vector<double> components;  ///< one score per reward function, in list order
+    double total = 0.0;  ///< Σ weight · score
 };
 
-// Names unique and not empty, weights finite, every callable set: checked when a trainer is made.
+/// Names unique and not empty, weights finite, every callable set: checked when a trainer is made.
 inline void validate_reward_functions(const std::vector<RewardFunction>& functions, const char* who) {
     require(!functions.empty(), who, ": no reward functions, expected at least one");
     for (std::size_t k = 0; k < functions.size(); ++k) {
@@ -65,8 +66,8 @@ inline void validate_reward_functions(const std::vector<RewardFunction>& functio
     }
 }
 
-// Scores one completion with every function, in order. A function's exception is a bug in it,
-// not a low score: it becomes a grpo::Error naming the function and the problem.
+/// Scores one completion with every function, in order. A function's exception is a bug in it,
+/// not a low score: it becomes a grpo::Error naming the function and the problem.
 inline RewardScores score_with(const std::vector<RewardFunction>& functions, const RewardInput& input) {
     RewardScores out;
     for (const RewardFunction& f : functions) {
@@ -89,8 +90,8 @@ inline RewardScores score_with(const std::vector<RewardFunction>& functions, con
     return out;
 }
 
-// The problem's verifier on the completion's final answer (rewards/accuracy.hpp). A verifier
-// that throws is a bug in the task: a grpo::Error naming the problem and the answer.
+/// The problem's verifier on the completion's final answer (rewards/accuracy.hpp). A verifier
+/// that throws is a bug in the task: a grpo::Error naming the problem and the answer.
 inline double verified_accuracy(const Problem& problem, std::string_view completion) {
     const auto checked = [&](std::string_view answer) {
         try {
@@ -106,8 +107,8 @@ inline double verified_accuracy(const Problem& problem, std::string_view complet
     return accuracy_reward(completion, checked);
 }
 
-// The built-in rules as reward functions, named accuracy, format, language and length, with
-// RewardConfig's weights (a rule of weight 0 is still computed and logged, as before).
+/// The built-in rules as reward functions, named accuracy, format, language and length, with
+/// RewardConfig's weights (a rule of weight 0 is still computed and logged, as before).
 inline std::vector<RewardFunction> builtin_reward_functions(const RewardConfig& config) {
     std::vector<RewardFunction> out;
     out.push_back({"accuracy", config.accuracy_weight,

@@ -18,28 +18,32 @@
 
 namespace grpo {
 
+/// Which length reward r_len is: none, DAPO's overlong penalty, or the cosine-scaled reward.
 enum class LengthRule { none, overlong, cosine };
 
+/// The weights and rules of the weighted rule-based reward; the presets are the sources' choices.
 struct RewardConfig {
-    double accuracy_weight = 1.0;
-    double format_weight = 1.0;
-    double language_weight = 0.0;
-    double length_weight = 0.0;
-    FormatRule format_rule = FormatRule::lenient;
-    Script target_script = Script::latin;
-    std::size_t min_word_letters = 1;  // shorter words are not counted by the language reward
-    LengthRule length_rule = LengthRule::none;
-    OverlongConfig overlong{};
-    CosineLengthConfig cosine{};
+    double accuracy_weight = 1.0;  ///< w_acc
+    double format_weight = 1.0;  ///< w_fmt
+    double language_weight = 0.0;  ///< w_lang
+    double length_weight = 0.0;  ///< w_len
+    FormatRule format_rule = FormatRule::lenient;  ///< which format check r_fmt applies
+    Script target_script = Script::latin;  ///< the language reward's target script
+    std::size_t min_word_letters = 1;  ///< shorter words are not counted by the language reward
+    LengthRule length_rule = LengthRule::none;  ///< which length reward r_len is
+    OverlongConfig overlong{};  ///< r_len's settings for LengthRule::overlong
+    CosineLengthConfig cosine{};  ///< r_len's settings for LengthRule::cosine
 
-    static RewardConfig worked_example() { return {}; }  // 1·accuracy + 1·format
-    static RewardConfig seed_003() {                     // r_acc + 0.3 r_fmt + 0.2 r_lang
+    static RewardConfig worked_example() { return {}; }  ///< the worked example: 1·accuracy + 1·format
+    /// The founding notes: r_acc + 0.3 r_fmt + 0.2 r_lang.
+    static RewardConfig seed_003() {
         RewardConfig c;
         c.format_weight = 0.3;
         c.language_weight = 0.2;
         return c;
     }
-    static RewardConfig r1_reasoning() {  // R1 §2.3.3: accuracy + format + language, summed directly
+    /// R1 §2.3.3: accuracy + format (strict) + language, summed directly.
+    static RewardConfig r1_reasoning() {
         RewardConfig c;
         c.language_weight = 1.0;
         c.format_rule = FormatRule::strict;
@@ -48,14 +52,18 @@ struct RewardConfig {
     }
 };
 
+/// One completion's reward components (unweighted) and weighted total.
 struct RewardBreakdown {
+    /// The components r_acc, r_fmt, r_lang, r_len.
+    ///@{
     double accuracy = 0.0, format = 0.0, language = 0.0, length = 0.0;
-    double total = 0.0;
+    ///@}
+    double total = 0.0;  ///< the weighted sum r
 };
 
-// Scores one completion. `is_correct` is the accuracy rule already bound to the problem, e.g.
-// [&](std::string_view c) { return accuracy_reward(c, "2"); }. `length_tokens` is the
-// completion's length in tokens (only read when a length rule is on).
+/// Scores one completion. `is_correct` is the accuracy rule already bound to the problem, e.g.
+/// [&](std::string_view c) { return accuracy_reward(c, "2"); }. `length_tokens` is the
+/// completion's length in tokens (only read when a length rule is on).
 inline RewardBreakdown score_completion(std::string_view completion,
                                         const std::function<double(std::string_view)>& accuracy,
                                         const RewardConfig& config, int length_tokens = 0) {
@@ -71,7 +79,7 @@ inline RewardBreakdown score_completion(std::string_view completion,
     return r;
 }
 
-// The common case: the reference answer is a number.
+/// The common case: the reference answer is a number.
 inline RewardBreakdown score_completion(std::string_view completion, std::string_view reference,
                                         const RewardConfig& config, int length_tokens = 0) {
     const std::string want(reference);
