@@ -30,7 +30,7 @@ nlohmann::json bpe_read_json(const std::string& path) {
 // The single-byte token text of a byte: GPT-2's byte-to-character table, written as UTF-8.
 std::string bpe_byte_entry(int byte) {
     std::string entry;
-    grpo::bpe_detail::append_utf8(entry, grpo::bpe_detail::byte_to_char_table()[byte]);
+    grpo::append_utf8(entry, grpo::bpe_detail::byte_to_char_table()[byte]);
     return entry;
 }
 

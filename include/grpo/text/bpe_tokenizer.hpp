@@ -119,25 +119,6 @@ inline std::string utf8_lossy(std::string_view bytes) {
     return text;
 }
 
-/// Appends the UTF-8 encoding of cp.
-inline void append_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
 /// GPT-2's byte -> character table (bytes_to_unicode() in GPT-2's src/encoder.py, also in
 /// tokenizers' pre_tokenizers/byte_level.rs): the printable bytes '!'..'~', 0xA1..0xAC and
 /// 0xAE..0xFF stand for themselves, the other 68 bytes for U+0100, U+0101, ... in byte order,
@@ -571,7 +552,7 @@ private:
         const std::array<char32_t, 256> byte_to_char = bpe_detail::byte_to_char_table();
         for (int b = 0; b < 256; ++b) {
             std::string entry;
-            bpe_detail::append_utf8(entry, byte_to_char[b]);
+            append_utf8(entry, byte_to_char[b]);
             const auto found = vocab_ids_.find(entry);
             require(found != vocab_ids_.end(), "BpeTokenizer: model.vocab has no token for byte ", b, " (\"", entry,
                     "\"); supported: vocabularies with all 256 byte tokens (ByteLevel.alphabet())");
@@ -678,7 +659,7 @@ private:
     bool encode_whole_piece(std::string_view piece, std::vector<TokenId>& ids) const {
         static const std::array<char32_t, 256> byte_to_char = bpe_detail::byte_to_char_table();
         std::string entry;
-        for (char c : piece) bpe_detail::append_utf8(entry, byte_to_char[static_cast<unsigned char>(c)]);
+        for (char c : piece) append_utf8(entry, byte_to_char[static_cast<unsigned char>(c)]);
         const auto found = vocab_ids_.find(entry);
         if (found == vocab_ids_.end() || is_added_[found->second]) return false;
         ids.push_back(found->second);
