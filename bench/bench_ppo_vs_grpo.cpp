@@ -26,12 +26,6 @@ namespace {
 
 using Model = grpo::Transformer<float, grpo::Cpu>;
 
-grpo::TransformerConfig bench_config() {
-    grpo::TransformerConfig c = grpo_bench::reference_model_config();
-    c.max_seq_len = 96;  // 128 prompts include some of 25+ tokens, + 40 new; only a limit (RoPE: no table)
-    return c;
-}
-
 using grpo_bench::reference_grpo_config;
 
 grpo::PpoTrainerConfig ppo_config(int ppo_epochs) {
@@ -79,14 +73,14 @@ void BM_PpoVsGrpo(benchmark::State& state) {
     // GRPO: held = what its model, trainer and one (warm-up) step leave allocated.
     const std::size_t start = in_use();
     grpo::Rng init_grpo(1);
-    Model grpo_policy(bench_config(), init_grpo);
+    Model grpo_policy(grpo_bench::reference_model_config(), init_grpo);
     grpo::GrpoTrainer<float, grpo::Cpu> grpo_trainer(grpo_policy, tok, linear, reference_grpo_config());
     grpo_trainer.step();  // warms the allocator's cache and creates the gradients
     const double grpo_held = static_cast<double>(in_use() - start);
 
     const std::size_t after_grpo = in_use();
     grpo::Rng init_ppo(1);
-    Model ppo_policy(bench_config(), init_ppo);
+    Model ppo_policy(grpo_bench::reference_model_config(), init_ppo);
     grpo::PpoTrainer<float, grpo::Cpu> ppo_trainer(ppo_policy, tok, linear, ppo_config(static_cast<int>(state.range(0))));
     ppo_trainer.step();
     const double ppo_held = static_cast<double>(in_use() - after_grpo);
