@@ -126,7 +126,7 @@ TEST_CASE("process supervision: each step ends at the token holding its last cha
     REQUIRE(ids.size() == 28);
     REQUIRE(ids[7] == CharTokenizer::kByte);
 
-    const std::vector<std::size_t> ends = token_text_ends(tok, ids);
+    const std::vector<std::size_t> ends = tok.text_ends(ids);
     const std::vector<std::size_t> want = {7,  8,  9,  10, 11, 12, 13, 13, 13, 14, 14, 14, 15, 15,
                                            15, 16, 17, 18, 19, 20, 21, 22, 23, 31, 39, 40, 49, 49};
     CHECK(ends == want);
@@ -145,12 +145,12 @@ TEST_CASE("process supervision: broken byte escapes take the width lenient decod
     const TokenId a = tok.encode("a")[0], four = tok.encode("4")[0], x = tok.encode("x")[0];
     // <byte> 4 x: not two hex digits, so U+FFFD (3 bytes) on <byte>, then '4', then 'x'.
     const std::vector<TokenId> broken = {a, CharTokenizer::kByte, four, x};
-    CHECK(token_text_ends(tok, broken) == std::vector<std::size_t>{1, 4, 5, 6});
+    CHECK(tok.text_ends(broken) == std::vector<std::size_t>{1, 4, 5, 6});
     CHECK(tok.decode(broken, true).size() == 6);
     // A <byte> at the very end: U+FFFD.
-    CHECK(token_text_ends(tok, {a, CharTokenizer::kByte}) == std::vector<std::size_t>{1, 4});
-    CHECK(token_text_ends(tok, {}).empty());
-    CHECK_THROWS_AS(token_text_ends(tok, {tok.vocab_size()}), Error);
+    CHECK(tok.text_ends({a, CharTokenizer::kByte}) == std::vector<std::size_t>{1, 4});
+    CHECK(tok.text_ends({}).empty());
+    CHECK_THROWS_AS(tok.text_ends({tok.vocab_size()}), Error);
 }
 
 // Group of G = 2, width L = 4:

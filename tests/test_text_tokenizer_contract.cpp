@@ -44,7 +44,7 @@ const char* const kContractTexts[] = {
 
 }  // namespace
 
-TEST_CASE("tokenizer contract: decode(encode(s)) == s, and pad and eos are never text") {
+TEST_CASE("tokenizer contract: decode(encode(s)) == s, pad and eos are never text, text ends rise to its length") {
     for (const NamedTokenizer& t : contract_tokenizers()) {
         CAPTURE(t.name);
         const Tokenizer& tok = t.tokenizer;
@@ -59,6 +59,10 @@ TEST_CASE("tokenizer contract: decode(encode(s)) == s, and pad and eos are never
                 CHECK(id != tok.eos_id());
             }
             CHECK(tok.decode(ids) == text);
+            const std::vector<std::size_t> ends = tok.text_ends(ids);  // where each token's text ends
+            REQUIRE(ends.size() == ids.size());
+            for (std::size_t t = 1; t < ends.size(); ++t) CHECK(ends[t - 1] <= ends[t]);
+            if (!ends.empty()) CHECK(ends.back() == std::string(text).size());
             std::vector<TokenId> framed = ids;  // pad and eos add no text, wherever they are
             framed.insert(framed.begin(), tok.pad_id());
             framed.push_back(tok.eos_id());

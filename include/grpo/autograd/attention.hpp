@@ -26,7 +26,7 @@ Var<T, B> attention(Tape* tape, const Var<T, B>& q, const Var<T, B>& k, const Va
         B::attention_forward(Bn, T_, S, H, D, q.data(), k.data(), v.data(), out.data(), static_cast<T*>(nullptr));
         return out;
     }
-    Tensor<T, B> att = Tensor<T, B>::empty({Bn, H, T_, S});  ///< (B, H, T, S) probabilities
+    Tensor<T, B> att = Tensor<T, B>::empty({Bn, H, T_, S});  // (B, H, T, S) probabilities
     B::attention_forward(Bn, T_, S, H, D, q.data(), k.data(), v.data(), out.data(), att.data());
     tape->record([q, k, v, out, att, Bn, T_, S, H, D] {
         if (out.has_grad())

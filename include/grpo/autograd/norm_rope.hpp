@@ -19,7 +19,7 @@ Var<T, B> rmsnorm(Tape* tape, const Var<T, B>& x, const Var<T, B>& w, T eps = T(
     require(x.shape().rank >= 1 && w.shape() == Shape{C}, "rmsnorm: weight ", w.shape(),
             " does not match the last axis of x ", x.shape());
     Var<T, B> out(Tensor<T, B>::empty(x.shape()), recording(tape, x, w));
-    Tensor<T, B> rstd = Tensor<T, B>::empty({rows});  ///< (rows) 1/rms, kept for backward
+    Tensor<T, B> rstd = Tensor<T, B>::empty({rows});  // (rows) 1/rms, kept for backward
     B::rmsnorm_forward(rows, C, x.data(), w.data(), eps, out.data(), rstd.data());
     if (!out.requires_grad()) return out;
     tape->record([x, w, out, rstd, rows, C] {

@@ -54,7 +54,7 @@ Var<T, B> token_logprobs(Tape* tape, const Var<T, B>& logits, const Ids<B>& targ
             "token_logprobs: targets ", targets.shape(), " do not match the rows of logits ", s);
     const std::int64_t V = s.last(), N = s.rows();
     Var<T, B> out(Tensor<T, B>::empty(targets.shape()), recording(tape, logits));
-    Tensor<T, B> lse = Tensor<T, B>::empty({N});  ///< (N) logsumexp per row
+    Tensor<T, B> lse = Tensor<T, B>::empty({N});  // (N) logsumexp per row
     B::token_logprobs_forward(N, V, logits.data(), targets.data(), out.data(), lse.data());
     if (!out.requires_grad()) return out;
     tape->record([logits, targets, out, lse, N, V] {
@@ -73,7 +73,7 @@ Var<T, B> cross_entropy(Tape* tape, const Var<T, B>& logits, const Ids<B>& targe
             "cross_entropy: targets ", targets.shape(), " do not match the rows of logits ", s);
     const std::int64_t V = s.last(), N = s.rows();
     Var<T, B> out(Tensor<T, B>::empty(Shape{}), recording(tape, logits));
-    Tensor<T, B> lse = Tensor<T, B>::empty({N});  ///< (N)
+    Tensor<T, B> lse = Tensor<T, B>::empty({N});  // (N)
     const std::int64_t count =
         B::cross_entropy_forward(N, V, logits.data(), targets.data(), lse.data(), out.data());
     if (!out.requires_grad()) return out;

@@ -54,7 +54,7 @@ GRPO_HOST_DEVICE T kl_token(KlEstimator kind, T logp, T ref_logp) {
         case KlEstimator::low_var_kl: {
             const T c = T(kLowVarKlLogRatioClamp);
             log_r = log_r < -c ? -c : (log_r > c ? c : log_r);
-            const T k = std::exp(log_r) - log_r - T(1);  ///< ≥ 0, so only the upper cap can bind
+            const T k = std::exp(log_r) - log_r - T(1);  // ≥ 0, so only the upper cap can bind
             return k > T(kLowVarKlCap) ? T(kLowVarKlCap) : k;
         }
     }

@@ -121,7 +121,7 @@ GRPO_HOST_DEVICE SampledToken sample_token(const T* logits, std::int64_t V, cons
     const double max_logit = static_cast<double>(logits[best]);
     const bool greedy = config.temperature == 0.0;
     const double inv_t = greedy ? 1.0 : 1.0 / config.temperature;
-    double total = 0.0;  ///< Σ exp(z_i)
+    double total = 0.0;  // Σ exp(z_i)
     for (std::int64_t i = 0; i < V; ++i) total += std::exp((static_cast<double>(logits[i]) - max_logit) * inv_t);
     const double log_total = std::log(total);
     const auto z = [&](std::int32_t i) { return (static_cast<double>(logits[i]) - max_logit) * inv_t; };
@@ -149,7 +149,7 @@ GRPO_HOST_DEVICE SampledToken sample_token(const T* logits, std::int64_t V, cons
             return top;
         };
         const std::int64_t k = config.top_k > 0 && config.top_k < V ? config.top_k : V;
-        double mass = total;  ///< the mass top-p renormalises over
+        double mass = total;  // the mass top-p renormalises over
         if (k < V) {
             mass = 0.0;
             for (std::int64_t j = 0; j < k; ++j) mass += std::exp(z(pop()));
@@ -170,7 +170,7 @@ GRPO_HOST_DEVICE SampledToken sample_token(const T* logits, std::int64_t V, cons
         if (kept < V) last = scratch[V - kept];  // the kept-th popped token
     }
 
-    double kept_mass = 0.0;  ///< in id order, the order the pick walks
+    double kept_mass = 0.0;  // in id order, the order the pick walks
     for (std::int32_t i = 0; i < V; ++i)
         if (last < 0 || !before(logits, last, i)) kept_mass += std::exp(z(i));
     const double target = u * kept_mass;

@@ -40,7 +40,7 @@ public:
 
     /// Uniform in [0, 1) with 53 random bits: every value is an exact double.
     double uniform() {
-        const std::uint64_t hi = next_u32() >> 5, lo = next_u32() >> 6;  ///< 27 + 26 bits
+        const std::uint64_t hi = next_u32() >> 5, lo = next_u32() >> 6;  // 27 + 26 bits
         return static_cast<double>((hi << 26) | lo) * 0x1.0p-53;
     }
 
@@ -61,7 +61,7 @@ public:
     /// generator's state is just its counter).
     double normal() {
         constexpr double kTwoPi = 6.283185307179586476925286766559;
-        const double u1 = 1.0 - uniform();  ///< in (0, 1], so the log is finite
+        const double u1 = 1.0 - uniform();  // in (0, 1], so the log is finite
         const double u2 = uniform();
         return std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2);
     }

@@ -32,7 +32,7 @@ public:
     void write(const nlohmann::json& record) {
         require(record.is_object(), "JsonlWriter: a record must be a JSON object, got ",
                 record.type_name());
-        const std::string line = record.dump() + "\n";  ///< nlohmann dumps NaN/inf as null
+        const std::string line = record.dump() + "\n";  // nlohmann dumps NaN/inf as null
         const bool ok = std::fwrite(line.data(), 1, line.size(), file_) == line.size() &&
                         std::fflush(file_) == 0;
         require(ok, "JsonlWriter: writing to '", path_, "' failed: ", std::strerror(errno));

@@ -302,7 +302,7 @@ inline nlohmann::json parse_header(std::string_view text, const std::string& pat
     // nlohmann stops at a NUL byte as if the input ended there; JSON allows none, even in strings.
     if (text.find('\0') != std::string_view::npos) fail(path, "header holds a NUL byte");
     std::vector<std::string> top_keys, entry_keys;
-    std::string current;  ///< the top-level key being read
+    std::string current;  // the top-level key being read
     const auto check = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
         using Event = nlohmann::json::parse_event_t;
         if ((event == Event::object_start || event == Event::array_start) && depth + 1 > kMaxJsonDepth)

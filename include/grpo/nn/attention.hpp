@@ -54,7 +54,7 @@ public:
             k = Var<T, B>(cache->k);
             v = Var<T, B>(cache->v);
         }
-        const Var<T, B> y = attention(tape, q, k, v);  ///< (B, T, H, D)
+        const Var<T, B> y = attention(tape, q, k, v);  // (B, T, H, D)
         return matmul(tape, reshape(tape, y, {batch, steps, heads_ * head_dim_}), wo_);
     }
 

@@ -41,8 +41,8 @@ public:
         require(w1_.numel() > 0, "FeedForward::forward: the layer was default-constructed (no weights)");
         require(x.shape().rank >= 2 && x.shape().last() == d_model(), "FeedForward::forward: x ", x.shape(),
                 " must be (N, ", d_model(), ")");
-        const Var<T, B> gate = matmul(tape, x, w1_);  ///< (..., h)
-        const Var<T, B> up = matmul(tape, x, w3_);    ///< (..., h)
+        const Var<T, B> gate = matmul(tape, x, w1_);  // (..., h)
+        const Var<T, B> up = matmul(tape, x, w3_);    // (..., h)
         return matmul(tape, swiglu(tape, gate, up), w2_);
     }
 

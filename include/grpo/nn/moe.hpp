@@ -148,14 +148,14 @@ public:
         require(x.shape().rank == 2 && x.shape().dim[1] == cfg_.d_model && x.shape().dim[0] > 0,
                 "MoE: x ", x.shape(), " must be (N, ", cfg_.d_model, ") with N > 0");
         const std::int64_t N = x.shape().dim[0], E = cfg_.n_routed_experts, k = cfg_.experts_per_token;
-        const Var<T, B> logits = matmul(tape, x, gate_weight_, false, true);  ///< x·Wᵀ (N, E), no bias term
+        const Var<T, B> logits = matmul(tape, x, gate_weight_, false, true);  // x·Wᵀ (N, E), no bias term
         Routing<T, B> r;
         r.scores = cfg_.scoring == MoEConfig::Scoring::sigmoid ? sigmoid(tape, logits) : softmax(tape, logits);
         std::vector<T> biased = r.scores.value().to_host();
         const std::vector<T> b = bias_.to_host();
         for (std::int64_t i = 0; i < N * E; ++i) biased[static_cast<std::size_t>(i)] += b[static_cast<std::size_t>(i % E)];
         r.experts = choose_experts(biased, N, cfg_);
-        Var<T, B> g = gather_last(tape, r.scores, Ids<B>::from({N, k}, r.experts));  ///< s of the chosen (N, k)
+        Var<T, B> g = gather_last(tape, r.scores, Ids<B>::from({N, k}, r.experts));  // s of the chosen (N, k)
         if (cfg_.scoring == MoEConfig::Scoring::sigmoid) g = normalize_rows(tape, g);
         r.weights = cfg_.route_scale == 1.0 ? g : scale(tape, g, static_cast<T>(cfg_.route_scale));
         return r;
@@ -181,10 +181,10 @@ public:
             const Ids<B> rows = token.slice(start[static_cast<std::size_t>(e)], start[static_cast<std::size_t>(e) + 1]);
             outputs.push_back(experts_[static_cast<std::size_t>(e)].forward(tape, gather_rows(tape, x, rows)));
         }
-        const Var<T, B> y = concat_rows(tape, outputs);  ///< (N·k, d) in expert order
+        const Var<T, B> y = concat_rows(tape, outputs);  // (N·k, d) in expert order
         const Var<T, B> g_flat = reshape(tape, r.weights, {N * k, 1});
         const Var<T, B> w = reshape(tape, gather_rows(tape, g_flat, pair), {N * k});
-        Var<T, B> out = scatter_add_rows(tape, y, w, token, N);  ///< (N, d)
+        Var<T, B> out = scatter_add_rows(tape, y, w, token, N);  // (N, d)
         for (const auto& s : shared_) out = add(tape, out, s.forward(tape, x));
         scores_ = r.scores;
         tokens_ = N;

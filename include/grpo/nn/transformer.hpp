@@ -88,7 +88,7 @@ public:
         require(start + steps <= cfg_.max_seq_len, "Transformer::forward: positions up to ", start + steps,
                 " exceed max_seq_len = ", cfg_.max_seq_len);
         const T eps = static_cast<T>(cfg_.norm_eps);
-        Var<T, B> x = embedding(tape, ids, embed_);  ///< (B, T, C)
+        Var<T, B> x = embedding(tape, ids, embed_);  // (B, T, C)
         for (std::size_t i = 0; i < blocks_.size(); ++i) {
             Block<T, B>& block = blocks_[i];
             x = add(tape, x, block.attn.forward(tape, rmsnorm(tape, x, block.attn_norm, eps),

@@ -26,7 +26,7 @@ double global_grad_norm(const std::vector<Var<T, B>>& params) {
 template <class T, class B>
 void scale_to_max_norm(const std::vector<Var<T, B>>& params, double norm, double max_norm) {
     require(max_norm > 0, "clip_grad_norm: max_norm ", max_norm, ", expected > 0");
-    const double coefficient = max_norm / (norm + 1e-6);  ///< PyTorch's eps
+    const double coefficient = max_norm / (norm + 1e-6);  // PyTorch's eps
     if (coefficient < 1.0)
         for (const Var<T, B>& p : params)
             if (p.has_grad()) B::scale(p.numel(), T(coefficient), p.grad().data(), p.grad_data());

@@ -60,7 +60,7 @@ inline double pass_at_k(int n, int c, int k) {
     require(c >= 0 && c <= n, "pass_at_k: c = ", c, " correct, expected 0..n (", n, ")");
     require(k >= 1 && k <= n, "pass_at_k: k = ", k, ", expected 1..n (", n, "): pass@k needs at least k samples");
     if (n - c < k) return 1.0;  // every k-subset holds a right one
-    double all_wrong = 1.0;     ///< C(n−c, k) / C(n, k)
+    double all_wrong = 1.0;     // C(n−c, k) / C(n, k)
     for (int i = n - c + 1; i <= n; ++i) all_wrong *= 1.0 - static_cast<double>(k) / i;
     return 1.0 - all_wrong;
 }
@@ -83,7 +83,7 @@ inline std::optional<std::string> vote_key(std::string_view completion) {
 inline std::optional<std::string> majority_answer(const std::vector<std::string>& completions) {
     struct Tally {
         int votes = 0;
-        std::size_t first = 0;  ///< index of the first completion that voted for it
+        std::size_t first = 0;  // index of the first completion that voted for it
         std::string as_written;
     };
     std::map<std::string, Tally> tallies;
@@ -337,8 +337,8 @@ EvalReport evaluate(Transformer<T, B>& model, const Tokenizer& tokenizer, const 
             prompts.push_back(tokenizer.encode(prompt_texts.back()));
         }
         sampled.seed = evaluation_detail::call_seed(config.seed, call);
-        const Completions g = sample_groups(model, prompts, greedy);    ///< (prompts × 1)
-        const Completions s = sample_groups(model, prompts, sampled);   ///< (prompts × k)
+        const Completions g = sample_groups(model, prompts, greedy);    // (prompts × 1)
+        const Completions s = sample_groups(model, prompts, sampled);   // (prompts × k)
         for (std::size_t i = begin; i < end; ++i) {
             const std::size_t row = i - begin, first = row * config.samples;
             std::vector<std::string> texts;

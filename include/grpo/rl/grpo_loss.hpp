@@ -140,7 +140,7 @@ GrpoLossOutput<T, B> grpo_loss(Tape* tape, const Var<T, B>& logp, const Tensor<T
                 config.max_completion_length, " is shorter than the completions' width L = ", L);
     }
 
-    Tensor<T, B> row_keep;  ///< (N) 0/1, only when truncated completions are masked out
+    Tensor<T, B> row_keep;  // (N) 0/1, only when truncated completions are masked out
     if (config.mask_truncated) {
         std::vector<T> keep(static_cast<std::size_t>(N));
         for (std::int64_t i = 0; i < N; ++i) keep[i] = truncated[i] ? T(0) : T(1);

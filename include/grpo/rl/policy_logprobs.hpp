@@ -126,7 +126,7 @@ PolicyLogprobs<T, B> policy_logprobs(Tape* tape, Transformer<T, B>& model, const
     if (temperature != 1.0) logits = scale(tape, logits, static_cast<T>(1.0 / temperature));
     PolicyLogprobs<T, B> out;
     if (with_entropy) out.entropy = policy_detail::gathered_entropy(logits.value(), batch);
-    const Var<T, B> all = token_logprobs(tape, logits, batch.targets);  ///< (N, W)
+    const Var<T, B> all = token_logprobs(tape, logits, batch.targets);  // (N, W)
     const Var<T, B> flat = reshape(tape, all, {batch.rows * batch.width, 1});
     out.logp = reshape(tape, gather_rows(tape, flat, batch.columns), {batch.rows, batch.completion_width});
     return out;

@@ -148,7 +148,7 @@ Gae<T, B> gae(const Tensor<T, B>& rewards, const Tensor<T, B>& values, const Ten
     const std::vector<T> r = rewards.to_host(), v = values.to_host(), m = mask.to_host();
     std::vector<T> adv(r.size(), T(0)), ret(r.size(), T(0));
     for (std::int64_t n = 0; n < N; ++n) {
-        double next_value = 0.0, next_adv = 0.0;  ///< V_{t+1}, A_{t+1}: 0 past the last token
+        double next_value = 0.0, next_adv = 0.0;  // V_{t+1}, A_{t+1}: 0 past the last token
         for (std::int64_t t = L - 1; t >= 0; --t) {
             const std::int64_t k = n * L + t;
             if (m[k] == T(0)) continue;
@@ -259,7 +259,7 @@ ValueLossOutput<T, B> value_loss(Tape* tape, const Var<T, B>& values, const Tens
                          m = mask.to_host();
     ValueLossOutput<T, B> out;
     for (const T w : m) out.tokens += static_cast<double>(w);
-    const double scale = 0.5 / (out.tokens > 0 ? out.tokens : 1.0);  ///< ½ · masked mean
+    const double scale = 0.5 / (out.tokens > 0 ? out.tokens : 1.0);  // ½ · masked mean
     std::vector<T> dvalues(v.size(), T(0));                          // dloss/dV
     double total = 0.0, clipped = 0.0;
     for (std::size_t k = 0; k < v.size(); ++k) {
@@ -312,10 +312,10 @@ public:
                 ", expected (rows, width) = (", N, ", ", W, ")");
         require(batch.columns.shape() == Shape{N * L}, "Critic::values: columns have shape ", batch.columns.shape(),
                 ", expected (rows x completion_width) = (", N * L, ")");
-        const Var<T, B> h = trunk_.hidden(tape, batch.ids);               ///< (N, W, C)
-        const Var<T, B> flat = reshape(tape, h, {N * W, C});              ///< (N·W, C)
-        const Var<T, B> states = gather_rows(tape, flat, batch.columns);  ///< (N·L, C): s_t per token
-        const Var<T, B> v = add(tape, matmul(tape, states, head_weight_), head_bias_);  ///< (N·L, 1)
+        const Var<T, B> h = trunk_.hidden(tape, batch.ids);               // (N, W, C)
+        const Var<T, B> flat = reshape(tape, h, {N * W, C});              // (N·W, C)
+        const Var<T, B> states = gather_rows(tape, flat, batch.columns);  // (N·L, C): s_t per token
+        const Var<T, B> v = add(tape, matmul(tape, states, head_weight_), head_bias_);  // (N·L, 1)
         return reshape(tape, v, {N, L});
     }
 

@@ -18,7 +18,6 @@
 // vocabulary, a step index outside the width — throws grpo::Error as everywhere else.
 #pragma once
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -136,7 +135,7 @@ inline double linear_step_reward(std::string_view step, const Rational& solution
     if (step.size() > kMaxStepBytes) return 0.0;
     const std::size_t equals = step.find('=');
     if (equals == std::string_view::npos || step.find('=', equals + 1) != std::string_view::npos) return 0.0;
-    const std::string value = solution.to_string();  ///< "2", "-7/2": the evaluator reads a fraction as a division
+    const std::string value = solution.to_string();  // "2", "-7/2": the evaluator reads a fraction as a division
     const std::optional<Rational> lhs = process_detail::evaluate_side(step.substr(0, equals), value);
     const std::optional<Rational> rhs = process_detail::evaluate_side(step.substr(equals + 1), value);
     return lhs && rhs && *lhs == *rhs ? 1.0 : 0.0;
@@ -154,44 +153,11 @@ inline std::vector<TextStep> linear_equation_text_steps(std::string_view complet
     return out;
 }
 
-/// ends[t] = bytes of the decoded text of ids[0..t], i.e. the offset just past token t's text,
-/// exactly as Tokenizer::decode(ids, lenient = true) lays it out. For the CharTokenizer: a
-/// special token such as `<think>` is one token of several bytes; `<eos>` and `<pad>` have none; a byte
-/// escape `<byte>` h l is three tokens for one byte, held by its last token (the first two add
-/// nothing); a broken escape is U+FFFD (3 bytes) on the `<byte>` token, as lenient decoding writes
-/// it. Any other tokenizer: the length of each prefix's decoded text, made non-decreasing from the
-/// end (a token that ends inside a UTF-8 character decodes with a U+FFFD that the next token
-/// replaces; the character is held by the token that completes it).
-/// Throws only for an id outside the tokenizer's vocabulary (a model/tokenizer mismatch).
-inline std::vector<std::size_t> token_text_ends(const Tokenizer& tokenizer, const std::vector<TokenId>& ids) {
-    std::vector<std::size_t> ends(ids.size());
-    if (!dynamic_cast<const CharTokenizer*>(&tokenizer.model())) {
-        for (std::size_t t = 0; t < ids.size(); ++t)
-            ends[t] = tokenizer.decode(std::vector<TokenId>(ids.begin(), ids.begin() + t + 1), true).size();
-        for (std::size_t t = ids.size(); t-- > 1;) ends[t - 1] = std::min(ends[t - 1], ends[t]);
-        return ends;
-    }
-    std::size_t length = 0;
-    for (std::size_t t = 0; t < ids.size(); ++t) {
-        if (ids[t] == CharTokenizer::kByte && t + 2 < ids.size()) {
-            const std::string byte = tokenizer.decode({ids[t], ids[t + 1], ids[t + 2]}, true);
-            if (byte.size() == 1) {  // a well-formed escape (a broken one gives U+FFFD + more)
-                ends[t] = ends[t + 1] = length;
-                ends[t + 2] = ++length;
-                t += 2;
-                continue;
-            }
-        }
-        length += tokenizer.decode({ids[t]}, true).size();
-        ends[t] = length;
-    }
-    return ends;
-}
-
 /// The token that holds byte `offset` of the decoded text: the first t with ends[t] > offset.
-/// -1 if the text is shorter (cannot happen for offsets taken from the same decoded text).
+/// ends: Tokenizer::text_ends of the same ids. -1 if the text is shorter (cannot happen for
+/// offsets taken from the same decoded text).
 inline std::int64_t token_holding_byte(const std::vector<std::size_t>& ends, std::size_t offset) {
-    std::size_t lo = 0, hi = ends.size();  ///< binary search: ends is non-decreasing
+    std::size_t lo = 0, hi = ends.size();  // binary search: ends is non-decreasing
     while (lo < hi) {
         const std::size_t mid = lo + (hi - lo) / 2;
         if (ends[mid] > offset) hi = mid;
@@ -207,7 +173,7 @@ inline std::vector<ProcessStep> linear_equation_process_steps(const Tokenizer& t
                                                               const std::vector<TokenId>& completion,
                                                               const LinearEquation& eq) {
     const std::string text = tokenizer.decode(completion, true);
-    const std::vector<std::size_t> ends = token_text_ends(tokenizer, completion);
+    const std::vector<std::size_t> ends = tokenizer.text_ends(completion);
     std::vector<ProcessStep> out;
     for (const TextStep& step : linear_equation_text_steps(text, eq))
         out.push_back({token_holding_byte(ends, step.last_byte), step.reward});
@@ -278,7 +244,7 @@ inline ProcessAdvantages process_advantages(const std::vector<std::vector<Proces
     out.group_mean.assign(n_groups, 0.0);
     out.group_std.assign(n_groups, 0.0);
     for (std::size_t g = 0; g < n_groups; ++g) {
-        std::vector<double> rewards;  ///< R: every step reward of the group
+        std::vector<double> rewards;  // R: every step reward of the group
         for (std::size_t i = g * G; i < (g + 1) * G; ++i)
             for (const ProcessStep& s : steps[i]) rewards.push_back(s.reward);
         const Moments m = moments(rewards.data(), rewards.data() + rewards.size());
@@ -290,7 +256,7 @@ inline ProcessAdvantages process_advantages(const std::vector<std::vector<Proces
         }
         const double scale = config.std == StdKind::none ? 1.0 : 1.0 / (out.group_std[g] + config.eps);
         for (std::size_t i = g * G; i < (g + 1) * G; ++i) {
-            double* row = out.advantages.data() + i * static_cast<std::size_t>(width);  ///< (L)
+            double* row = out.advantages.data() + i * static_cast<std::size_t>(width);  // (L)
             for (const ProcessStep& s : steps[i]) row[s.end_token] += (s.reward - m.mean) * scale;
             // Now row[t] holds the normalised rewards of the steps ending exactly at t; a suffix
             // sum turns that into the sum over the steps ending at or after t.

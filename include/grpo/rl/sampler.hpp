@@ -88,7 +88,7 @@ Completions sample_groups(Transformer<T, B>& model, const std::vector<std::vecto
         for (std::int64_t j = 0; j < G; ++j) batch_ids.insert(batch_ids.end(), prompts[i].begin(), prompts[i].end());
         typename Transformer<T, B>::Caches caches;
         Tensor<T, B> logits = model.forward(nullptr, Ids<B>::from({G, P}, batch_ids), &caches).value();
-        std::int64_t row_stride = P * V, row_offset = (P - 1) * V;  ///< the last position of each row
+        std::int64_t row_stride = P * V, row_offset = (P - 1) * V;  // the last position of each row
         std::vector<bool> done(G, false);
         for (int step = 0; step < config.max_new_tokens; ++step) {
             for (std::int64_t j = 0; j < G; ++j) u[static_cast<std::size_t>(j)] = rngs[j].uniform();

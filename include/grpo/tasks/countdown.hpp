@@ -93,7 +93,7 @@ inline Countdown sample_countdown(Rng& rng, const CountdownConfig& config = {}) 
         const std::optional<RandomExpression> expression =
             random_expression(rng, order, config.allow_division, config.max_intermediate);
         if (!expression) continue;
-        const std::int64_t target = expression->value.num();  ///< an integer: divisions are exact
+        const std::int64_t target = expression->value.num();  // an integer: divisions are exact
         if (target < config.target_min || target > config.target_max) continue;
         return {std::move(numbers), target, expression->text};
     }

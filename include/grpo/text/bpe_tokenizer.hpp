@@ -74,7 +74,7 @@ inline Utf8Step utf8_step(std::string_view bytes, std::size_t pos) {
     const unsigned char lead = byte_at(pos);
     if (lead < 0x80) return {1, true};
     std::size_t length;
-    unsigned char second_low = 0x80, second_high = 0xBF;  ///< E0, ED, F0, F4 narrow the 2nd byte
+    unsigned char second_low = 0x80, second_high = 0xBF;  // E0, ED, F0, F4 narrow the 2nd byte
     if (lead >= 0xC2 && lead <= 0xDF) {
         length = 2;
     } else if (lead >= 0xE0 && lead <= 0xEF) {
@@ -372,7 +372,7 @@ public:
     /// An id out of range throws in both modes.
     std::string decode(const std::vector<TokenId>& ids, bool lenient = false) const override {
         std::string bytes;
-        std::vector<std::size_t> token_starts;  ///< byte where each id's bytes begin, for errors
+        std::vector<std::size_t> token_starts;  // byte where each id's bytes begin, for errors
         for (std::size_t i = 0; i < ids.size(); ++i) {
             const TokenId id = ids[i];
             require(id >= 0 && id < vocab_size(), "BpeTokenizer::decode: id ", id, " at position ", i,
@@ -482,7 +482,7 @@ private:
         const Json& vocab = required_field_of(model, "vocab", "model");
         bpe_detail::check_field(vocab.is_object(), "model.vocab", vocab, "expected an object of token: id");
         bpe_detail::check_field(added.is_array(), "added_tokens", added, "expected an array");
-        const std::size_t bound = vocab.size() + added.size();  ///< no gaps means every id is below this
+        const std::size_t bound = vocab.size() + added.size();  // no gaps means every id is below this
         std::vector<std::string> text(bound);
         std::vector<bool> filled(bound, false);
         is_added_.assign(bound, false);

@@ -14,6 +14,7 @@
 // decode to nothing.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -112,6 +113,29 @@ public:
 
     TokenId pad_id() const override { return kPad; }
     TokenId eos_id() const override { return kEos; }
+
+    /// Per token, as lenient decoding lays the text out: a tag such as `<think>` is one token of
+    /// several bytes; `<eos>` and `<pad>` have none; a byte escape `<byte>` h l is three tokens for
+    /// one byte, held by its last token (the first two add nothing); a broken escape is U+FFFD
+    /// (3 bytes) on the `<byte>` token. Throws only for an id outside the vocabulary.
+    std::vector<std::size_t> text_ends(const std::vector<TokenId>& ids) const override {
+        std::vector<std::size_t> ends(ids.size());
+        std::size_t length = 0;
+        for (std::size_t t = 0; t < ids.size(); ++t) {
+            if (ids[t] == kByte && t + 2 < ids.size()) {
+                const std::string byte = decode({ids[t], ids[t + 1], ids[t + 2]}, true);
+                if (byte.size() == 1) {  // a well-formed escape (a broken one gives U+FFFD + more)
+                    ends[t] = ends[t + 1] = length;
+                    ends[t + 2] = ++length;
+                    t += 2;
+                    continue;
+                }
+            }
+            length += decode({ids[t]}, true).size();
+            ends[t] = length;
+        }
+        return ends;
+    }
 
     /// The text of a special token: "<think>" etc.; "" for `<pad>`, `<bos>`, `<eos>`.
     static std::string_view special_text(TokenId id) {

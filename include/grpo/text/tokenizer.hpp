@@ -10,6 +10,7 @@
 // is tokenizer.pad_id().
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -60,6 +61,8 @@ public:
     std::string token_name(TokenId id) const { return model_->token_name(id); }  ///< a readable name for an id: "<eos>", "'7'"
     TokenId pad_id() const { return model_->pad_id(); }  ///< the right-padding id
     TokenId eos_id() const { return model_->eos_id(); }  ///< the id that ends a completion
+    /// Where each token's text ends in the lenient decoding (TokenizerModel::text_ends).
+    std::vector<std::size_t> text_ends(const std::vector<TokenId>& ids) const { return model_->text_ends(ids); }
 
     /// The model itself, e.g. to dynamic_cast to CharTokenizer for its byte escape.
     const TokenizerModel& model() const { return *model_; }

@@ -13,6 +13,8 @@
 //     writing U+FFFD where text cannot be made, and throws only on an id out of range.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -37,6 +39,20 @@ public:
     virtual TokenId pad_id() const = 0;
     /// Ends a document and a completion: the sampler stops a row when it samples it.
     virtual TokenId eos_id() const = 0;
+
+    /// ends[t] = the byte offset just past token t's text in decode(ids, lenient = true): where
+    /// each token's text ends, to place a per-character score on a token (process supervision).
+    /// This default decodes every prefix and makes the offsets non-decreasing from the end: a
+    /// token that stops inside a UTF-8 character decodes with a U+FFFD that the next token
+    /// replaces, so the character is held by the token that completes it. A tokenizer with a
+    /// cheaper or more exact answer overrides it (CharTokenizer: its byte escapes).
+    virtual std::vector<std::size_t> text_ends(const std::vector<TokenId>& ids) const {
+        std::vector<std::size_t> ends(ids.size());
+        for (std::size_t t = 0; t < ids.size(); ++t)
+            ends[t] = decode(std::vector<TokenId>(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(t) + 1), true).size();
+        for (std::size_t t = ids.size(); t-- > 1;) ends[t - 1] = std::min(ends[t - 1], ends[t]);
+        return ends;
+    }
 };
 
 }  // namespace grpo

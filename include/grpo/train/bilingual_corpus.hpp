@@ -61,7 +61,7 @@ struct BilingualCorpusConfig {
 /// Whether an expression is held out: a Philox word of its text's FNV-1a hash, keyed by the
 /// split seed, as a fraction of 2^32, is below the held-out share.
 inline bool is_held_out(const RandomExpression& expression, const BilingualCorpusConfig& config) {
-    std::uint64_t hash = 1469598103934665603ull;  ///< FNV-1a 64
+    std::uint64_t hash = 1469598103934665603ull;  // FNV-1a 64
     for (unsigned char ch : expression.text) hash = (hash ^ ch) * 1099511628211ull;
     const auto lo = [](std::uint64_t v) { return static_cast<std::uint32_t>(v); };
     const auto hi = [](std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); };
@@ -118,7 +118,7 @@ inline std::string bilingual_document(Rng& rng, const BilingualCorpusConfig& con
     }
     const LinearEquation eq = sample_training_equation(rng, linear);
     const LanguagePlan plan = draw_language_plan(rng, config, static_cast<int>(linear_step_kinds(eq).size()));
-    double slip_rate = 0.0;  ///< the move is line 1
+    double slip_rate = 0.0;  // the move is line 1
     if (eq.b < 0)
         slip_rate = plan.at(1) == ReasoningLanguage::greek ? config.greek_slip_rate_negative_b
                                                            : linear.slip_rate_negative_b;

@@ -370,7 +370,7 @@ public:
             optimizer_.zero_grad();
             UpdateSums sums;
             for (std::size_t b = 0; b < micro.size(); ++b) accumulate_gradient(micro[b], it, m.step, &old_logp[b], &sums);
-            const double norm = global_grad_norm(optimizer_.params());  ///< NaN or inf when any gradient is
+            const double norm = global_grad_norm(optimizer_.params());  // NaN or inf when any gradient is
             if (!std::isfinite(norm)) stop_on_non_finite_gradient(norm, m.step, it);
             if (config_.max_grad_norm > 0) scale_to_max_norm(optimizer_.params(), norm, config_.max_grad_norm);
             optimizer_.step(config_.lr_schedule.at(optimizer_.steps(), config_.optimizer.lr));
@@ -587,7 +587,7 @@ private:
                 loss_value, "): the policy, the reference log-probs or the advantages went non-finite");
         tape.backward(loss);
         sums->loss += mb.loss_weight * out.loss.value().item();
-        const double entropy = it == 0 ? trainer_detail::mean_over_mask(lp.entropy, mb.mask) : 0.0;  ///< first forward only
+        const double entropy = it == 0 ? trainer_detail::mean_over_mask(lp.entropy, mb.mask) : 0.0;  // first forward only
         sums->add(out, entropy, trainer_detail::mask_sum(mb.mask));
         const auto load = policy_.expert_load();
         if (sums->expert_load.empty()) sums->expert_load = load;

@@ -164,7 +164,7 @@ double explained_variance(const Tensor<T, B>& predicted, const Tensor<T, B>& tar
     require_shape(target, predicted.shape(), "explained_variance", "target");
     require_shape(mask, predicted.shape(), "explained_variance", "mask");
     const std::vector<T> p = predicted.to_host(), y = target.to_host(), m = mask.to_host();
-    double n = 0, sum_y = 0, sum_e = 0;  ///< e = y − ŷ
+    double n = 0, sum_y = 0, sum_e = 0;  // e = y − ŷ
     for (std::size_t k = 0; k < y.size(); ++k)
         if (m[k] != T(0)) n += 1, sum_y += y[k], sum_e += static_cast<double>(y[k]) - p[k];
     if (n == 0) return std::nan("");
@@ -250,14 +250,14 @@ public:
                 " completions have no score (a reward function of non-zero weight returned std::nullopt); PPO "
                 "cannot leave a completion out");
         const PolicyBatch<B> batch = pack_policy_batch<B>(prompts, completions);
-        const Tensor<T, B> mask = completion_mask<T, B>(completions, batch.completion_width);  ///< (N, L)
-        const Tensor<T, B> old_logp = policy_logprobs(nullptr, policy_, batch, temperature).logp.value();  ///< (N, L)
+        const Tensor<T, B> mask = completion_mask<T, B>(completions, batch.completion_width);  // (N, L)
+        const Tensor<T, B> old_logp = policy_logprobs(nullptr, policy_, batch, temperature).logp.value();  // (N, L)
         const Tensor<T, B> ref_logp =  // without a reference (kl_coef 0) the KL term is 0
             reference_ ? policy_logprobs(nullptr, *reference_, batch, temperature).logp.value() : old_logp;
-        const Tensor<T, B> old_values = critic_.values(nullptr, batch).value();  ///< (N, L)
+        const Tensor<T, B> old_values = critic_.values(nullptr, batch).value();  // (N, L)
         const Tensor<T, B> rewards =
             per_token_rewards(reward_totals(scores), old_logp, ref_logp, mask, config_.ppo.kl_coef, config_.ppo.kl);
-        const Gae<T, B> gae = ppo_advantages(rewards, old_values, mask, config_.ppo);  ///< A whitened, R = A_raw + V_old
+        const Gae<T, B> gae = ppo_advantages(rewards, old_values, mask, config_.ppo);  // A whitened, R = A_raw + V_old
         m.kl = ppo_trainer_detail::mean_kl(old_logp, ref_logp, mask, config_.ppo.kl);
         m.value_mean = trainer_detail::mean_over_mask(old_values, mask);
         m.explained_variance = explained_variance(old_values, gae.returns, mask);
@@ -265,7 +265,7 @@ public:
 
         /// 5. ppo_epochs passes, each one step of the policy and one of the critic.
         const auto update_start = std::chrono::steady_clock::now();
-        const double share = 1.0 / config_.ppo_epochs;  ///< metrics are means over the epochs
+        const double share = 1.0 / config_.ppo_epochs;  // metrics are means over the epochs
         for (int epoch = 0; epoch < config_.ppo_epochs; ++epoch) {
             const PolicyStep p = policy_step(batch, old_logp, gae.advantages, mask, completions.truncated, epoch == 0);
             if (epoch == 0) m.entropy = p.entropy;

@@ -299,7 +299,7 @@ struct PromptSplit {
 /// that hash keyed by `seed`, as a fraction of 2^32, below `held_out_fraction` (the Philox step
 /// of train/synthetic_corpus.hpp's is_held_out).
 inline bool is_held_out_question(std::string_view question, double held_out_fraction, std::uint64_t seed) {
-    std::uint64_t hash = 0xCBF29CE484222325ull;  ///< FNV-1a 64 offset basis
+    std::uint64_t hash = 0xCBF29CE484222325ull;  // FNV-1a 64 offset basis
     for (char c : trim(question)) {
         hash ^= static_cast<unsigned char>(c);
         hash *= 0x100000001B3ull;  // FNV-1a 64 prime

@@ -45,10 +45,10 @@ struct StageId {
 
 /// The id of a stage below `parent` (an empty parent key for a root), keyed by its plan text.
 inline StageId child_stage(const StageId& parent, const std::string& name, const std::string& plan) {
-    std::uint64_t hash = 1469598103934665603ull;  ///< FNV-1a 64 over parent key, name and plan
+    std::uint64_t hash = 1469598103934665603ull;  // FNV-1a 64 over parent key, name and plan
     for (const std::string* part : {&parent.key, &name, &plan}) {
         for (unsigned char ch : *part) hash = (hash ^ ch) * 1099511628211ull;
-        hash = (hash ^ 0xFFu) * 1099511628211ull;  ///< a separator no UTF-8 text contains
+        hash = (hash ^ 0xFFu) * 1099511628211ull;  // a separator no UTF-8 text contains
     }
     char key[17];
     std::snprintf(key, sizeof key, "%016llx", static_cast<unsigned long long>(hash));
@@ -92,7 +92,7 @@ bool try_resume(Transformer<T, B>& model, const std::string& path, const StageId
 
 template <class T, class B>
 void save_stage(const Transformer<T, B>& model, const std::string& path, const StageId& id, const StageRun& run) {
-    char compute[32];  ///< every digit, so a resumed stage reports the same figure
+    char compute[32];  // every digit, so a resumed stage reports the same figure
     std::snprintf(compute, sizeof compute, "%.17g", run.compute);
     save_checkpoint(model, path,
                     {{"grpo.stage.name", id.name}, {"grpo.stage.key", id.key}, {"grpo.stage.compute", compute},
@@ -150,7 +150,7 @@ StageRun grpo_stage(Transformer<T, B>& model, const Tokenizer& tok, ProblemSourc
     const auto start = std::chrono::steady_clock::now();
     GrpoTrainer<T, B> trainer(model, tok, std::move(source), config);
     while (run.steps < max_steps && (compute_budget <= 0 || run.compute < compute_budget)) {
-        std::int64_t prompt_tokens = 0;  ///< each prompt is read once per completion of its group
+        std::int64_t prompt_tokens = 0;  // each prompt is read once per completion of its group
         for (const auto& prompt : encode_prompts(trainer.problems_for_step(run.steps), config.prompt_template, tok))
             prompt_tokens += static_cast<std::int64_t>(prompt.size()) * config.sampling.group_size;
         const GrpoStepMetrics m = trainer.step();

@@ -115,7 +115,7 @@ inline std::string sign_slip_solution(const LinearEquation& eq) {
 /// or "n / a = x" with n = a·x.
 inline std::string arithmetic_drill(Rng& rng, const SyntheticCorpusConfig& config) {
     const LinearEquation eq = sample_linear_equation(rng, config.equations);
-    const std::int64_t x = (eq.c - eq.b) / eq.a;  ///< exact: the solutions are integers
+    const std::int64_t x = (eq.c - eq.b) / eq.a;  // exact: the solutions are integers
     if (rng.uniform() < config.division_drill_share)
         return std::to_string(eq.a * x) + " / " + std::to_string(eq.a) + " = " + std::to_string(x);
     const std::int64_t m = eq.b < 0 ? -eq.b : eq.b;

@@ -50,7 +50,7 @@ struct CpuAttention {
             HeadMap<T> K(k + (b * S * H + h) * D, S, D, stride);    // (S, D)
             HeadMap<T> V(v + (b * S * H + h) * D, S, D, stride);    // (S, D)
             HeadMapMut<T> O(out + (b * T_ * H + h) * D, T_, D, stride);
-            Mat<T> scratch;  ///< the probabilities of this head when the caller keeps none (att null)
+            Mat<T> scratch;  // the probabilities of this head when the caller keeps none (att null)
             if (!att) scratch.resize(T_, S);
             Eigen::Map<Mat<T>> A(att ? att + bh * T_ * S : scratch.data(), T_, S);  // (T, S)
             CpuMatmul::product(A, Q, K.transpose(), scale, false);

@@ -63,7 +63,7 @@ struct CpuGrpoLoss {
                 }
                 seq_ratio = static_cast<T>(std::exp(log_s / std::max(row_tokens[i], 1.0)));
             }
-            double dseq = 0.0;  ///< sequence level: Σ_t w·m·dpg/ds
+            double dseq = 0.0;  // sequence level: Σ_t w·m·dpg/ds
             for (std::int64_t t = 0; t < L; ++t) {
                 const std::int64_t k = i * L + t;
                 if (dlogp) dlogp[k] = T(0);
@@ -74,7 +74,7 @@ struct CpuGrpoLoss {
                 const T ratio = sequence ? seq_ratio : std::exp(logp[k] - old_logp[k]);
                 const SurrogateToken<T> s = clipped_surrogate(ratio, a, p.eps_low, p.eps_high, p.dual_clip_c);
                 double l = static_cast<double>(s.loss);
-                T dl = sequence ? T(0) : s.dloss_dratio * ratio;  ///< token level: dρ/dlogp = ρ
+                T dl = sequence ? T(0) : s.dloss_dratio * ratio;  // token level: dρ/dlogp = ρ
                 if (ref_logp) {
                     const T kl = kl_token(p.kl, logp[k], ref_logp[k]);
                     sums.kl += m * static_cast<double>(kl);

@@ -39,8 +39,9 @@ constexpr std::size_t kCpuCacheMaxBytes = std::size_t{1} << 30;  ///< 1 GiB held
 /// The process-wide cache of freed large blocks, one free list per exact size.
 class CpuBlockCache {
 public:
+    /// The one cache of the process, created at first use and never destroyed.
     static CpuBlockCache& instance() {
-        static CpuBlockCache* cache = new CpuBlockCache;  ///< leaked on purpose: see above
+        static CpuBlockCache* cache = new CpuBlockCache;  // leaked on purpose: see above
         return *cache;
     }
     /// A 64-byte-aligned block of `bytes` (a multiple of 64), reused when one of that size is free.

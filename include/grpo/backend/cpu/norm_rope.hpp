@@ -40,7 +40,7 @@ struct CpuNormRope {
                 const T* xr = x + r * C;
                 const T* dyr = dy + r * C;
                 const T s = rstd[r];
-                T dot = 0;  ///< Σ_c g·x̂
+                T dot = 0;  // Σ_c g·x̂
                 for (std::int64_t c = 0; c < C; ++c) dot += dyr[c] * w[c] * xr[c] * s;
                 const T mean_dot = dot / T(C);
                 for (std::int64_t c = 0; c < C; ++c)

@@ -99,7 +99,7 @@ inline std::optional<std::string_view> last_number(std::string_view text) {
             continue;
         }
         std::size_t begin = i;
-        std::size_t minus = 0;  ///< bytes of a minus sign just before the digits
+        std::size_t minus = 0;  // bytes of a minus sign just before the digits
         if (begin > 0 && text[begin - 1] == '-') minus = 1;
         if (begin >= 3 && text.substr(begin - 3, 3) == math_answer_detail::kUnicodeMinus) minus = 3;
         if (minus > 0 && (begin == minus || is_space(text[begin - minus - 1]) ||

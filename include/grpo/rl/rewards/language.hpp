@@ -31,8 +31,8 @@ struct WordCount {
 /// an English word, so a chain of thought in another script is not counted as mixed because of it.
 inline WordCount count_words_by_script(std::string_view text, Script target, std::size_t min_word_letters = 1) {
     WordCount count;
-    Script current = Script::none;  ///< the script of the word being read, none between words
-    std::size_t letters = 0;        ///< letters of that word so far
+    Script current = Script::none;  // the script of the word being read, none between words
+    std::size_t letters = 0;        // letters of that word so far
     const auto finish_word = [&] {
         if (current != Script::none && (letters >= min_word_letters || current == Script::cjk)) {
             ++count.total;

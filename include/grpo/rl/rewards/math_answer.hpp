@@ -107,7 +107,7 @@ inline bool strip_parentheses(std::string_view& s) {
         inside = s.substr(1, s.size() - 2);
     else
         return false;
-    std::size_t depth = 0;  ///< the inside must be balanced: "(1) - (2)" is not wrapped
+    std::size_t depth = 0;  // the inside must be balanced: "(1) - (2)" is not wrapped
     for (char c : inside) {
         if (c == '(') ++depth;
         if (c == ')' && depth-- == 0) return false;
