@@ -1,13 +1,21 @@
 cmake_minimum_required(VERSION 3.25)
-# ctest script: every ```output block of TUTORIAL must appear, verbatim, in EXPECTED (the
-# example's checked output) or, when the file RECORDED exists, in it (the recorded output of a
-# long example's full run), so a chapter never quotes numbers the code no longer prints.
+# ctest script: every ```output block of TUTORIAL must appear, verbatim, in one of the EXPECTED
+# files (the example's checked outputs) or of the RECORDED files that exist (the recorded outputs
+# of a long example's full runs), so a chapter never quotes numbers the code no longer prints.
+# EXPECTED and RECORDED are lists separated by '|'.
 file(READ ${TUTORIAL} text)
-file(READ ${EXPECTED} expected)
-set(recorded "")
-if(DEFINED RECORDED AND EXISTS ${RECORDED})
-  file(READ ${RECORDED} recorded)
+string(REPLACE "|" ";" expected_files "${EXPECTED}")
+set(sources "")  # every file's text, one after another, apart by a line no quote can hold
+if(DEFINED RECORDED)
+  string(REPLACE "|" ";" recorded_files "${RECORDED}")
+  list(APPEND expected_files ${recorded_files})
 endif()
+foreach(file IN LISTS expected_files)
+  if(EXISTS ${file})
+    file(READ ${file} content)
+    string(APPEND sources "${content}\n<<< end of ${file} >>>\n")
+  endif()
+endforeach()
 set(open "```output\n")
 set(count 0)
 while(TRUE)
@@ -21,12 +29,9 @@ while(TRUE)
   string(FIND "${text}" "```" end)
   string(SUBSTRING "${text}" 0 ${end} block)
   string(SUBSTRING "${text}" ${end} -1 text)
-  string(FIND "${expected}" "${block}" found)
-  if(found EQUAL -1 AND NOT recorded STREQUAL "")
-    string(FIND "${recorded}" "${block}" found)
-  endif()
+  string(FIND "${sources}" "${block}" found)
   if(found EQUAL -1)
-    message(FATAL_ERROR "${TUTORIAL} quotes output that neither ${EXPECTED} nor ${RECORDED} contains:\n${block}")
+    message(FATAL_ERROR "${TUTORIAL} quotes output that none of ${EXPECTED}|${RECORDED} contains:\n${block}")
   endif()
   math(EXPR count "${count} + 1")
 endwhile()

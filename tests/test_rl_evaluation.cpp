@@ -62,6 +62,7 @@ TEST_CASE("evaluation: one problem scored and two summarised, by hand") {
     CHECK(a.consensus_correct);  // 7/2 and 4 tie 2 : 2, and 7/2 was voted first
     a.greedy_tokens = 10;
     a.sample_tokens = 40;
+    a.sample_max_tokens = 13;
 
     ProblemEval b;  // greedy wrong, 0 of 4 right, everything well formed, one sample truncated
     b.greedy_well_formed = true;
@@ -69,6 +70,7 @@ TEST_CASE("evaluation: one problem scored and two summarised, by hand") {
     b.greedy_tokens = 20;
     b.sample_tokens = 60;
     b.samples_truncated = 1;
+    b.sample_max_tokens = 24;
 
     const EvalReport r = summarize_evaluation({a, b}, 4, {1, 2, 4});
     CHECK(r.problems == 2);
@@ -83,6 +85,8 @@ TEST_CASE("evaluation: one problem scored and two summarised, by hand") {
     CHECK(r.greedy_mean_tokens == doctest::Approx(15.0));
     CHECK(r.sampled_mean_tokens == doctest::Approx(12.5));  // (40/4 + 60/4) / 2
     CHECK(r.sampled_truncated_rate == doctest::Approx(0.125));
+    CHECK(r.greedy_max_tokens == 20);
+    CHECK(r.sampled_max_tokens == 24);
     CHECK_THROWS_AS(r.pass_at(3), Error);
 }
 
@@ -325,6 +329,8 @@ TEST_CASE("evaluation: end to end on a model that always answers 1") {
     CHECK(r.greedy_mean_tokens == 7.0);
     CHECK(r.sampled_mean_tokens == 7.0);
     CHECK(r.sampled_truncated_rate == 0.0);
+    CHECK(r.sampled_max_tokens == 7);
+    CHECK(r.per_problem[0].sample_completions.empty());  // keep_samples is off
 
     // Sampling at temperature 1: the same call gives the same report, and the template overload
     // is the same prompt.
@@ -380,4 +386,12 @@ TEST_CASE("evaluation: end to end on a model that always answers 1") {
     CHECK(g.per_problem[0].sample_rewards[3].total == 4.5);  // 1 + 0.5 * 7
     config.reward_functions.clear();
     ev_check_same_numbers(g, evaluate(model, tok, problems, prompt_of, config));
+
+    // keep_samples keeps every decoded sample, and changes no number.
+    config.keep_samples = true;
+    const EvalReport kept = evaluate(model, tok, problems, prompt_of, config);
+    ev_check_same_numbers(kept, g);
+    REQUIRE(kept.per_problem[2].sample_completions.size() == 4);
+    CHECK(kept.per_problem[2].sample_completions[3] == "<think>w</think><answer>1</answer>");
+    CHECK(kept.per_problem[2].sample_max_tokens == 7);
 }

@@ -90,6 +90,20 @@ TEST_CASE("a resumed GrpoTrainer continues bit for bit like one that never stopp
     std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("GrpoTrainer: with mu = 2 the clip acts in the second update, and the metrics say so") {
+    const Tokenizer tok = Tokenizer::ascii();
+    GrpoTrainerConfig config = small_trainer_config();  // μ = 2, lr 1e-2: the first update moves the ratios
+    REQUIRE(config.mu == 2);
+    Rng init(4);
+    Model model(trainer_model_config(), init);
+    Trainer trainer(model, tok, any_number_is_right, config);
+    const GrpoStepMetrics m = trainer.step();
+    CHECK(m.clip_frac_low + m.clip_frac_high == 0.0);  // the first update's ratios are all 1
+    CHECK(m.last_update_clip_frac > 0.0);
+    CHECK(m.last_update_clip_frac <= 1.0);
+    CHECK(to_json(m).at("last_update_clip_frac").get<double>() == m.last_update_clip_frac);
+}
+
 TEST_CASE("GrpoTrainer step metrics agree with the completions they describe") {
     const Tokenizer tok = Tokenizer::ascii();
     GrpoTrainerConfig config = small_trainer_config();
@@ -116,6 +130,7 @@ TEST_CASE("GrpoTrainer step metrics agree with the completions they describe") {
     // per-sequence mean the loss is −mean_i A_i = 0 up to float rounding.
     CHECK(m.clip_frac_low == 0.0);
     CHECK(m.clip_frac_high == 0.0);
+    CHECK(m.last_update_clip_frac == 0.0);  // μ = 1: the last update is the first
     CHECK(std::abs(m.loss) < 1e-5);
     CHECK(m.entropy > 0.0);
     CHECK(m.entropy < std::log(static_cast<double>(tok.vocab_size())) + 1e-6);

@@ -33,6 +33,7 @@
 
 #include "grpo/rl/advantages.hpp"
 #include "grpo/rl/evaluation.hpp"
+#include "grpo/rl/reflection.hpp"
 #include "grpo/rl/grpo_loss.hpp"
 #include "grpo/rl/kl.hpp"
 #include "grpo/rl/policy_logprobs.hpp"

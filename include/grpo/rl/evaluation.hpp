@@ -6,7 +6,8 @@
 //   pass@k          Chen et al. 2021's unbiased estimator from the same k samples (see pass_at_k)
 //   cons@k          majority vote over the k sampled answers (R1 Table 2's cons@64)
 //   format rate     share of completions that pass the strict format reward
-//   mean length     completion length in tokens, the EOS included (what the sampler generated)
+//   mean length     completion length in tokens, the EOS included (what the sampler generated),
+//                   and the longest one
 //   mixing rate     share of completions whose chain of thought mixes scripts (R1 §2.3.3's
 //                   language mixing; rl/rewards/language.hpp), and the mean share of its words
 //                   in the target script (the language reward)
@@ -19,7 +20,8 @@
 // each it left unscored ("no score" is not a zero: it is counted, not averaged). They add to the
 // report and change none of its other numbers: pass@1, pass@k and cons@k stay the problem's
 // verifier's, whatever the list. With an empty list (the default) nothing is scored and the
-// report is what it was without one, bit for bit.
+// report is what it was without one, bit for bit. EvalConfig::keep_samples keeps the decoded
+// samples too, for a reader of your own (rl/reflection.hpp counts their self-checks).
 //
 // Randomness: the problems go to sample_groups in calls of `prompts_per_call`; call c samples
 // with the seed drawn from Rng(config.seed, stream c), so no two calls share a Philox stream.
@@ -114,6 +116,7 @@ struct EvalConfig {
     Script language = Script::latin;   ///< the target script of the language share
     std::size_t min_word_letters = 2;  ///< of is_language_mixed and the language share
     std::vector<RewardFunction> reward_functions;  ///< reported by name (EvalReport::rewards); empty: none
+    bool keep_samples = false;  ///< keep every decoded sample in ProblemEval::sample_completions
 
     std::vector<int> reported_ks() const { return pass_ks.empty() ? std::vector<int>{samples} : pass_ks; }  ///< the k reported: pass_ks, or {samples} when empty
 
@@ -141,6 +144,8 @@ struct ProblemEval {
     int samples_well_formed = 0;  ///< samples in the strict format
     std::int64_t sample_tokens = 0;   ///< Σ over the k samples
     int samples_truncated = 0;        ///< no EOS within max_new_tokens
+    int sample_max_tokens = 0;        ///< the longest sample, EOS included
+    std::vector<std::string> sample_completions;  ///< decoded, in order, when EvalConfig::keep_samples
     bool consensus_correct = false;   ///< the majority answer is right
     bool greedy_mixed = false;        ///< its chain of thought mixes scripts (is_language_mixed)
     int samples_mixed = 0;  ///< samples whose chain of thought mixes scripts
@@ -183,6 +188,10 @@ struct EvalReport {
     /// Mean completion length in tokens, EOS included, greedy and sampled.
     ///@{
     double greedy_mean_tokens = 0.0, sampled_mean_tokens = 0.0;
+    ///@}
+    /// The longest completion in tokens, EOS included, greedy and sampled.
+    ///@{
+    int greedy_max_tokens = 0, sampled_max_tokens = 0;
     ///@}
     double sampled_truncated_rate = 0.0;  ///< share of samples with no EOS within max_new_tokens
     /// share of mixed chains of thought
@@ -267,6 +276,8 @@ inline EvalReport summarize_evaluation(std::vector<ProblemEval> per_problem, int
         r.greedy_mean_tokens += e.greedy_tokens / P;
         r.sampled_mean_tokens += static_cast<double>(e.sample_tokens) / k / P;
         r.sampled_truncated_rate += e.samples_truncated / k / P;
+        r.greedy_max_tokens = std::max(r.greedy_max_tokens, e.greedy_tokens);
+        r.sampled_max_tokens = std::max(r.sampled_max_tokens, e.sample_max_tokens);
         r.greedy_mixing_rate += e.greedy_mixed / P;
         r.sampled_mixing_rate += e.samples_mixed / k / P;
         r.sampled_language_share += e.sampled_language_share / P;
@@ -350,11 +361,13 @@ EvalReport evaluate(Transformer<T, B>& model, const Tokenizer& tokenizer, const 
             for (int j = 0; j < config.samples; ++j) {
                 e.sample_tokens += static_cast<std::int64_t>(s.tokens[first + j].size());
                 e.samples_truncated += s.truncated[first + j];
+                e.sample_max_tokens = std::max(e.sample_max_tokens, static_cast<int>(s.tokens[first + j].size()));
                 sample_tokens.push_back(static_cast<int>(s.tokens[first + j].size()));
             }
             if (!config.reward_functions.empty())
                 score_problem_rewards(config.reward_functions, problems[i], prompt_texts[row], e.greedy_completion,
                                       e.greedy_tokens, texts, sample_tokens, &e);
+            if (config.keep_samples) e.sample_completions = std::move(texts);
             per_problem.push_back(std::move(e));
         }
     }

@@ -7,4 +7,5 @@
 #include "grpo/tasks/expression.hpp"
 #include "grpo/tasks/linear_equation.hpp"
 #include "grpo/tasks/problem.hpp"
+#include "grpo/tasks/self_check.hpp"
 #include "grpo/tasks/worked_solution.hpp"

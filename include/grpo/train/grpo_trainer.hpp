@@ -214,6 +214,9 @@ struct GrpoStepMetrics : RolloutMetrics {
     double loss = 0, kl = 0, clip_frac_low = 0, clip_frac_high = 0, entropy = 0, grad_norm = 0;
     ///@}
     double lr = 0;                   ///< the learning rate of the step's first update
+    /// Share of tokens the clip acted on in the step's last update (low + high): the first
+    /// update's ratios are all 1, so with μ = 1 this is 0, and with μ > 1 it is what the clip did.
+    double last_update_clip_frac = 0;
     std::vector<std::vector<std::int64_t>> expert_load;  ///< per MoE block, tokens per routed expert
 };
 
@@ -229,6 +232,7 @@ inline nlohmann::json to_json(const GrpoStepMetrics& m) {
     j["entropy"] = m.entropy;
     j["grad_norm"] = m.grad_norm;
     j["lr"] = m.lr;
+    j["last_update_clip_frac"] = m.last_update_clip_frac;
     j["expert_load"] = m.expert_load;
     return j;
 }
@@ -385,6 +389,7 @@ public:
                 m.entropy = sums.mask_mean(sums.entropy);
                 m.expert_load = sums.expert_load;
             }
+            if (it == config_.mu - 1) m.last_update_clip_frac = sums.token_mean(sums.clipped_low) + sums.token_mean(sums.clipped_high);
         }
         m.update_seconds = seconds_since(update_start);
         return finish(m, start);

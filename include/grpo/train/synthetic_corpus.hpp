@@ -20,6 +20,16 @@
 // 600 steps, its samples miscopying as often as solving. With the slip on b < 0 only, a miscopy
 // lands in the b > 0 context, where the base never slips, and earns nothing; the cost is a base
 // that already solves the b >= 0 half (greedy ~52%).
+// Two options for the R1-Zero phenomena lesson (examples/06, --lesson=phenomena), both off by
+// default so the misconception lesson's corpus stays what it was, draw for draw:
+//   check_rate    a share of worked solutions check the answer by substituting it back, and
+//                 after a failed check retry (tasks/self_check.hpp); the base model sees the
+//                 behaviour rarely, and RL shows whether it is amplified
+//   tagged_share  only this share of worked solutions is in the <think>/<answer> format; the
+//                 rest write the same lines bare and end "answer: 5", so a base model produces
+//                 the format only part of the time and the format reward has work to do
+// and `document_template`, the prompt template the question is wrapped in (plain by default;
+// PromptTemplate::compact() for R1-Zero's User/Assistant conversation).
 // Held-out split: an equation is held out when a Philox hash of (a, b, c) under `split_seed`
 // falls below `held_out_share`; held-out equations never become worked documents, so an
 // evaluation on them measures generalisation, not recall.
@@ -33,7 +43,9 @@
 #include "grpo/core/philox.hpp"
 #include "grpo/core/rng.hpp"
 #include "grpo/tasks/linear_equation.hpp"
+#include "grpo/tasks/self_check.hpp"
 #include "grpo/tasks/worked_solution.hpp"
+#include "grpo/text/prompt_template.hpp"
 #include "grpo/text/tokenizer.hpp"
 #include "grpo/train/token_stream.hpp"
 
@@ -49,6 +61,9 @@ struct SyntheticCorpusConfig {
     double division_drill_share = 0.25;  ///< share of drill lines that divide, the rest add or subtract
     double held_out_share = 0.1;     ///< share of all equations kept out of the corpus
     std::uint64_t split_seed = 0;    ///< the hash key of the held-out split
+    double check_rate = 0.0;         ///< share of worked solutions that check their answer (and retry after a failed check)
+    double tagged_share = 1.0;       ///< share of worked solutions in the <think>/<answer> format; the rest end "answer: x"
+    PromptTemplate document_template = PromptTemplate::plain();  ///< wraps each worked document's question
 
     /// Throws naming the first offending field.
     void validate() const {
@@ -63,6 +78,8 @@ struct SyntheticCorpusConfig {
         share(slip_rate_positive_b, "slip_rate_positive_b");
         share(drill_share, "drill_share");
         share(division_drill_share, "division_drill_share");
+        share(check_rate, "check_rate");
+        share(tagged_share, "tagged_share");
         require(held_out_share >= 0.0 && held_out_share <= 0.5, "SyntheticCorpusConfig: held_out_share = ",
                 held_out_share, ", expected in [0, 0.5] (worked documents are drawn by rejection)");
         require(drills_per_document >= 1, "SyntheticCorpusConfig: drills_per_document = ", drills_per_document,
@@ -99,26 +116,51 @@ inline std::vector<LinearEquation> held_out_linear_equations(const SyntheticCorp
     return out;
 }
 
-/// The worked solution with the misconception: b moves across keeping its sign, so 2x - 3 = 7
+/// The reasoning lines of the misconception: b moves across keeping its sign, so 2x - 3 = 7
 /// becomes 2x = 7 - 3, and the steps after it solve 2x + 3 = 7 (to x = 2, not 5); likewise
 /// 2x + 3 = 7 becomes 2x = 7 + 3 (to 5, not 2).
-inline std::string sign_slip_solution(const LinearEquation& eq) {
-    require(eq.b != 0, "sign_slip_solution: b = 0, expected b != 0 (there is nothing to move)");
+inline std::string sign_slip_steps(const LinearEquation& eq) {
+    require(eq.b != 0, "sign_slip_steps: b = 0, expected b != 0 (there is nothing to move)");
     const LinearEquation slipped{eq.a, -eq.b, eq.c};
     const std::string steps = linear_equation_steps(slipped);
-    const std::string after_first_line = steps.substr(steps.find('\n'));
-    return "<think>" + render_linear_equation(eq) + after_first_line + "</think><answer>" +
-           slipped.solution().to_string() + "</answer>";
+    return render_linear_equation(eq) + steps.substr(steps.find('\n'));
+}
+
+/// The answer the slipped steps reach: the solution of a·x − b = c.
+inline Rational sign_slip_answer(const LinearEquation& eq) { return LinearEquation{eq.a, -eq.b, eq.c}.solution(); }
+
+/// The whole slipped solution in the R1 format.
+inline std::string sign_slip_solution(const LinearEquation& eq) {
+    require(eq.b != 0, "sign_slip_solution: b = 0, expected b != 0 (there is nothing to move)");
+    return "<think>" + sign_slip_steps(eq) + "</think><answer>" + sign_slip_answer(eq).to_string() + "</answer>";
+}
+
+/// Reasoning lines that check themselves (tasks/self_check.hpp): the first attempt (slipped or
+/// not), its check, and after a failed check a retry from the step after the equation, checked
+/// again. The final answer is always the right one.
+inline std::string self_checked_steps(const LinearEquation& eq, bool slip) {
+    const std::string right = linear_equation_steps(eq);
+    const std::string right_check = substitution_check(eq, eq.solution());
+    if (!slip) return right + "\n" + right_check;
+    const std::size_t second_line = right.find('\n');
+    require(second_line != std::string::npos, "self_checked_steps: ", render_linear_equation(eq),
+            " has no step to retry");
+    return sign_slip_steps(eq) + "\n" + substitution_check(eq, sign_slip_answer(eq)) + "\n" +
+           std::string(kRetryPrefix) + right.substr(second_line + 1) + "\n" + right_check;
 }
 
 /// One drill line with operands a worked solution needs: "c + m = r" / "c - m = r" with m = |b|,
-/// or "n / a = x" with n = a·x.
+/// or "n / a = x" with n = a·x; with check_rate > 0 a third of the sums are a check's a·x + b.
 inline std::string arithmetic_drill(Rng& rng, const SyntheticCorpusConfig& config) {
     const LinearEquation eq = sample_linear_equation(rng, config.equations);
     const std::int64_t x = (eq.c - eq.b) / eq.a;  // exact: the solutions are integers
     if (rng.uniform() < config.division_drill_share)
         return std::to_string(eq.a * x) + " / " + std::to_string(eq.a) + " = " + std::to_string(x);
     const std::int64_t m = eq.b < 0 ? -eq.b : eq.b;
+    if (config.check_rate > 0.0 && rng.uniform() < 1.0 / 3) {  // a check's sum: a·x + b, x right or slipped
+        const std::int64_t ax = rng.uniform() < 0.5 ? eq.c - eq.b : eq.c + eq.b;
+        return std::to_string(ax) + (eq.b < 0 ? " - " : " + ") + std::to_string(m) + " = " + std::to_string(ax + eq.b);
+    }
     if (rng.uniform() < 0.5) return std::to_string(eq.c) + " + " + std::to_string(m) + " = " + std::to_string(eq.c + m);
     return std::to_string(eq.c) + " - " + std::to_string(m) + " = " + std::to_string(eq.c - m);
 }
@@ -137,14 +179,22 @@ inline LinearEquation sample_training_equation(Rng& rng, const SyntheticCorpusCo
     return eq;
 }
 
-/// One document: a drill document, or the question line and a worked solution of an equation
-/// that is not held out (slipping at the rate for the sign of its b).
+/// One document: a drill document, or the question (in document_template) and a worked solution
+/// of an equation that is not held out: slipping at the rate for the sign of its b, checking
+/// itself at check_rate, in the R1 format at tagged_share. The last two draw from `rng` only
+/// when they are on, so the default corpus is the same document for document.
 inline std::string synthetic_document(Rng& rng, const SyntheticCorpusConfig& config) {
     if (rng.uniform() < config.drill_share) return drill_document(rng, config);
     const LinearEquation eq = sample_training_equation(rng, config);
     const double slip_rate = eq.b < 0 ? config.slip_rate_negative_b : eq.b > 0 ? config.slip_rate_positive_b : 0.0;
     const bool slip = rng.uniform() < slip_rate;
-    return linear_equation_prompt(eq) + (slip ? sign_slip_solution(eq) : worked_linear_solution(eq));
+    const bool check = config.check_rate > 0.0 && rng.uniform() < config.check_rate;
+    const bool tagged = config.tagged_share >= 1.0 || rng.uniform() < config.tagged_share;
+    const std::string steps = check ? self_checked_steps(eq, slip) : slip ? sign_slip_steps(eq) : linear_equation_steps(eq);
+    const std::string answer = (slip && !check ? sign_slip_answer(eq) : eq.solution()).to_string();
+    const std::string solution =
+        tagged ? "<think>" + steps + "</think><answer>" + answer + "</answer>" : steps + "\nanswer: " + answer;
+    return config.document_template.render("Solve for x: " + render_linear_equation(eq)) + solution;
 }
 
 /// `documents` synthetic documents, tokenized into one stream (each ends in `<eos>`).
