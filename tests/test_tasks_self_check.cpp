@@ -24,8 +24,8 @@ TEST_CASE("self check: read_checks counts check lines and failed ones") {
     CHECK(read_checks("").checks == 0);
     CHECK_FALSE(read_checks("<think>3x = 24\nx = 8</think><answer>8</answer>").any());
     const std::string retried = "<think>3x - 6 = 18\n3x = 18 - 6\n3x = 12\nx = 12 / 3\nx = 4\n"
-                                "check: 3*4 - 6 = 6, not 18\nretry: 3x = 18 + 6\n3x = 24\nx = 24 / 3\nx = 8\n"
-                                "check: 3*8 - 6 = 18, ok</think><answer>8</answer>";
+                                "check: 3*4 - 6 = 12 - 6 = 6, not 18\nretry: 3x - 6 = 18\n3x = 18 + 6\n3x = 24\nx = 24 / 3\nx = 8\n"
+                                "check: 3*8 - 6 = 24 - 6 = 18, ok\nso x = 8</think><answer>8</answer>";
     const CheckTrace t = read_checks(retried);
     CHECK(t.checks == 2);
     CHECK(t.failed == 1);

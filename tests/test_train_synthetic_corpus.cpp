@@ -105,20 +105,6 @@ TEST_CASE("synthetic corpus: every drill line is right") {
     CHECK(lines == 200 * config.drills_per_document);
     CHECK(divisions > 0.2 * lines);
     CHECK(divisions < 0.3 * lines);
-    config.check_rate = 0.5;  // a third of the sums are then a check's a·x + b: still right
-    for (int i = 0; i < 100; ++i) {
-        std::istringstream doc(synthetic_document(rng, config));
-        for (std::string line; std::getline(doc, line);) {
-            std::istringstream in(line);
-            long p = 0, q = 0, r = 0;
-            char op = 0;
-            std::string eq;
-            in >> p >> op >> q >> eq >> r;
-            CAPTURE(line);
-            const bool right = op == '+' ? p + q == r : op == '-' ? p - q == r : q * r == p;
-            CHECK(right);
-        }
-    }
     config.slip_rate_positive_b = 1.5;
     CHECK_THROWS_WITH_AS(config.validate(), "SyntheticCorpusConfig: slip_rate_positive_b = 1.5, expected in [0, 1]",
                          Error);
@@ -132,15 +118,52 @@ TEST_CASE("synthetic corpus: every drill line is right") {
 
 TEST_CASE("synthetic corpus: a self-checked solution, slipped and retried or right at once, by hand") {
     CHECK(self_checked_steps({3, -6, 18}, false) == "3x - 6 = 18\n3x = 18 + 6\n3x = 24\nx = 24 / 3\nx = 8\n"
-                                                    "check: 3*8 - 6 = 24 - 6 = 18, ok");
+                                                    "check: 3*8 - 6 = 24 - 6 = 18, ok\nso x = 8");
     CHECK(self_checked_steps({3, -6, 18}, true) ==
           "3x - 6 = 18\n3x = 18 - 6\n3x = 12\nx = 12 / 3\nx = 4\ncheck: 3*4 - 6 = 12 - 6 = 6, not 18\n"
-          "retry: 3x = 18 + 6\n3x = 24\nx = 24 / 3\nx = 8\ncheck: 3*8 - 6 = 24 - 6 = 18, ok");
+          "retry: 3x - 6 = 18\n3x = 18 + 6\n3x = 24\nx = 24 / 3\nx = 8\ncheck: 3*8 - 6 = 24 - 6 = 18, ok\nso x = 8");
     // a = 1: no division lines; b > 0 slips by adding.
     CHECK(self_checked_steps({1, 4, 9}, true) ==
-          "x + 4 = 9\nx = 9 + 4\nx = 13\ncheck: 1*13 + 4 = 13 + 4 = 17, not 9\nretry: x = 9 - 4\nx = 5\ncheck: 1*5 + 4 = 5 + 4 = 9, ok");
+          "x + 4 = 9\nx = 9 + 4\nx = 13\ncheck: 1*13 + 4 = 13 + 4 = 17, not 9\n"
+          "retry: x + 4 = 9\nx = 9 - 4\nx = 5\ncheck: 1*5 + 4 = 5 + 4 = 9, ok\nso x = 5");
     CHECK(sign_slip_answer({3, -6, 18}) == Rational(4));
-    CHECK_THROWS_AS(self_checked_steps({2, 0, 8}, true), Error);  // nothing to slip on
+    CHECK_THROWS_WITH_AS(self_checked_steps({2, 0, 8}, true), doctest::Contains("b = 0: nothing can slip"), Error);
+    CHECK(self_checked_steps({2, 0, 8}, false) == "2x = 8\nx = 8 / 2\nx = 4\ncheck: 2*4 = 8, ok\nso x = 4");
+}
+
+TEST_CASE("synthetic corpus: check drills are right or slipped attempts with a true check line") {
+    SyntheticCorpusConfig config;
+    config.drill_share = 1.0;
+    config.check_rate = 0.1;  // turns the check drills on: half the drill documents
+    Rng rng(9);
+    int check_documents = 0, failed = 0, passed = 0;
+    for (int i = 0; i < 400; ++i) {
+        const std::string doc = synthetic_document(rng, config);
+        const CheckTrace trace = read_checks(doc);
+        if (!trace.any()) continue;
+        ++check_documents;
+        CHECK(trace.checks == kCheckDrillsPerDocument);
+        failed += trace.failed;
+        passed += trace.checks - trace.failed;
+        // Each group is "equation / [ax = n /] x = candidate / check": the check's verdict is the truth.
+        std::istringstream lines(doc);
+        std::string line, equation;
+        Rational candidate;
+        for (bool first = true; std::getline(lines, line);) {
+            if (first) equation = line, first = false;
+            if (line.rfind("x = ", 0) == 0) candidate = *parse_rational(line.substr(4));
+            if (line.rfind("check: ", 0) == 0) {
+                const LinearEquation eq = equation_of(equation);
+                CHECK(line == substitution_check(eq, candidate));
+                CHECK((line.find(", ok") != std::string::npos) == (candidate == eq.solution()));
+                first = true;
+            }
+        }
+    }
+    CHECK(check_documents > 150);
+    CHECK(check_documents < 250);
+    CHECK(failed > 0.4 * (failed + passed));  // b = 0 never slips
+    CHECK(failed < 0.5 * (failed + passed));
 }
 
 TEST_CASE("synthetic corpus: checks, the format and the template at their configured shares") {

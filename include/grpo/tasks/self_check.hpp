@@ -4,11 +4,13 @@
 // so that a pretraining corpus can plant it at a low rate and an evaluation can count it:
 //   x = 4
 //   check: 3*4 - 6 = 12 - 6 = 6, not 18   a failed check: 4 does not satisfy 3x - 6 = 18
-//   retry: 3x = 18 + 6                    a second attempt, from the step after the equation
+//   retry: 3x - 6 = 18                    a second attempt, from the equation again
+//   3x = 18 + 6
 //   3x = 24
 //   x = 24 / 3
 //   x = 8
 //   check: 3*8 - 6 = 24 - 6 = 18, ok     a passed check
+//   so x = 8                              the answer restated after a passed check
 // Checking is easier than solving here: a·x is already on a line above ("3x = 12" before "x = 12
 // / 3"), so a check is one addition and a comparison, while solving needs the right sign move.
 // read_checks reads these lines back from any completion, whatever else it holds.
@@ -23,10 +25,11 @@
 
 namespace grpo {
 
-/// The words the check and retry lines start with.
+/// The words the check, retry and conclusion lines start with.
 ///@{
 inline constexpr std::string_view kCheckPrefix = "check: ";
 inline constexpr std::string_view kRetryPrefix = "retry: ";
+inline constexpr std::string_view kCheckConclusion = "so x = ";
 ///@}
 /// What a failed check line says after its value ("… = 6, not 18"), and a passed one ("… = 18, ok").
 ///@{

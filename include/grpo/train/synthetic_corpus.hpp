@@ -136,37 +136,59 @@ inline std::string sign_slip_solution(const LinearEquation& eq) {
 }
 
 /// Reasoning lines that check themselves (tasks/self_check.hpp): the first attempt (slipped or
-/// not), its check, and after a failed check a retry from the step after the equation, checked
-/// again. The final answer is always the right one.
+/// not) and its check; after a failed check a retry that solves the equation again from its
+/// first line, and checks again. A passed check restates the answer ("so x = 8"), so that the
+/// answer is copied from the line above it, as in a solution without a check. The final answer
+/// is always the right one.
 inline std::string self_checked_steps(const LinearEquation& eq, bool slip) {
-    const std::string right = linear_equation_steps(eq);
-    const std::string right_check = substitution_check(eq, eq.solution());
-    if (!slip) return right + "\n" + right_check;
-    const std::size_t second_line = right.find('\n');
-    require(second_line != std::string::npos, "self_checked_steps: ", render_linear_equation(eq),
-            " has no step to retry");
+    require(!slip || eq.b != 0, "self_checked_steps: ", render_linear_equation(eq), " has b = 0: nothing can slip");
+    const std::string right = linear_equation_steps(eq) + "\n" + substitution_check(eq, eq.solution()) + "\n" +
+                              std::string(kCheckConclusion) + eq.solution().to_string();
+    if (!slip) return right;
     return sign_slip_steps(eq) + "\n" + substitution_check(eq, sign_slip_answer(eq)) + "\n" +
-           std::string(kRetryPrefix) + right.substr(second_line + 1) + "\n" + right_check;
+           std::string(kRetryPrefix) + right;
 }
 
+/// A check drill: an equation, the "ax = …" line and the candidate answer of an attempt (right
+/// or slipped, at even odds), and the candidate's check line, as they stand in a solution:
+/// "3x - 6 = 18\n3x = 12\nx = 4\ncheck: 3*4 - 6 = 12 - 6 = 6, not 18".
+inline std::string check_drill(Rng& rng, const SyntheticCorpusConfig& config) {
+    const LinearEquation eq = sample_linear_equation(rng, config.equations);
+    const bool slip = rng.uniform() < 0.5 && eq.b != 0;
+    const Rational x = slip ? sign_slip_answer(eq) : eq.solution();
+    std::string text = render_linear_equation(eq);
+    if (eq.a != 1) {
+        const std::string ax = eq.a == -1 ? "-x" : std::to_string(eq.a) + "x";
+        text += "\n" + ax + " = " + std::to_string(slip ? eq.c + eq.b : eq.c - eq.b);
+    }
+    return text + "\nx = " + x.to_string() + "\n" + substitution_check(eq, x);
+}
+
+/// Check drills per check-drill document.
+constexpr int kCheckDrillsPerDocument = 3;
+
 /// One drill line with operands a worked solution needs: "c + m = r" / "c - m = r" with m = |b|,
-/// or "n / a = x" with n = a·x; with check_rate > 0 a third of the sums are a check's a·x + b.
+/// or "n / a = x" with n = a·x.
 inline std::string arithmetic_drill(Rng& rng, const SyntheticCorpusConfig& config) {
     const LinearEquation eq = sample_linear_equation(rng, config.equations);
     const std::int64_t x = (eq.c - eq.b) / eq.a;  // exact: the solutions are integers
     if (rng.uniform() < config.division_drill_share)
         return std::to_string(eq.a * x) + " / " + std::to_string(eq.a) + " = " + std::to_string(x);
     const std::int64_t m = eq.b < 0 ? -eq.b : eq.b;
-    if (config.check_rate > 0.0 && rng.uniform() < 1.0 / 3) {  // a check's sum: a·x + b, x right or slipped
-        const std::int64_t ax = rng.uniform() < 0.5 ? eq.c - eq.b : eq.c + eq.b;
-        return std::to_string(ax) + (eq.b < 0 ? " - " : " + ") + std::to_string(m) + " = " + std::to_string(ax + eq.b);
-    }
     if (rng.uniform() < 0.5) return std::to_string(eq.c) + " + " + std::to_string(m) + " = " + std::to_string(eq.c + m);
     return std::to_string(eq.c) + " - " + std::to_string(m) + " = " + std::to_string(eq.c - m);
 }
 
 /// A drill document: drills_per_document drill lines.
+/// With check_rate > 0 (and drawn only then), half the drill documents are check drills instead:
+/// the checks a worked solution holds are rare, and a tiny model needs more of them to learn the
+/// arithmetic and the copying a check takes.
 inline std::string drill_document(Rng& rng, const SyntheticCorpusConfig& config) {
+    if (config.check_rate > 0.0 && rng.uniform() < 0.5) {
+        std::string text = check_drill(rng, config);
+        for (int i = 1; i < kCheckDrillsPerDocument; ++i) text += "\n" + check_drill(rng, config);
+        return text;
+    }
     std::string text = arithmetic_drill(rng, config);
     for (int i = 1; i < config.drills_per_document; ++i) text += "\n" + arithmetic_drill(rng, config);
     return text;
