@@ -154,6 +154,7 @@ TEST_CASE("synthetic corpus: check drills are right or slipped attempts with a t
             if (line.rfind("x = ", 0) == 0) candidate = *parse_rational(line.substr(4));
             if (line.rfind("check: ", 0) == 0) {
                 const LinearEquation eq = equation_of(equation);
+                CHECK_FALSE(is_held_out(eq, config));  // a right attempt is a worked solution
                 CHECK(line == substitution_check(eq, candidate));
                 CHECK((line.find(", ok") != std::string::npos) == (candidate == eq.solution()));
                 first = true;

@@ -149,15 +149,23 @@ inline std::string self_checked_steps(const LinearEquation& eq, bool slip) {
            std::string(kRetryPrefix) + right;
 }
 
+/// An equation that is not held out (drawn again until one is not).
+inline LinearEquation sample_training_equation(Rng& rng, const SyntheticCorpusConfig& config) {
+    LinearEquation eq = sample_linear_equation(rng, config.equations);
+    while (is_held_out(eq, config)) eq = sample_linear_equation(rng, config.equations);
+    return eq;
+}
+
 /// A check drill: an equation, the "ax = …" line and the candidate answer of an attempt (right
 /// or slipped, at even odds), and the candidate's check line, as they stand in a solution:
-/// "3x - 6 = 18\n3x = 12\nx = 4\ncheck: 3*4 - 6 = 12 - 6 = 6, not 18".
+/// "3x - 6 = 18\n3x = 12\nx = 4\ncheck: 3*4 - 6 = 12 - 6 = 6, not 18". The equation is never a
+/// held-out one: a drill with the right answer is a worked solution in all but name.
 inline std::string check_drill(Rng& rng, const SyntheticCorpusConfig& config) {
-    const LinearEquation eq = sample_linear_equation(rng, config.equations);
+    const LinearEquation eq = sample_training_equation(rng, config);
     const bool slip = rng.uniform() < 0.5 && eq.b != 0;
     const Rational x = slip ? sign_slip_answer(eq) : eq.solution();
     std::string text = render_linear_equation(eq);
-    if (eq.a != 1) {
+    if (eq.a != 1 && eq.b != 0) {  // the line linear_equation_steps writes after moving b
         const std::string ax = eq.a == -1 ? "-x" : std::to_string(eq.a) + "x";
         text += "\n" + ax + " = " + std::to_string(slip ? eq.c + eq.b : eq.c - eq.b);
     }
@@ -192,13 +200,6 @@ inline std::string drill_document(Rng& rng, const SyntheticCorpusConfig& config)
     std::string text = arithmetic_drill(rng, config);
     for (int i = 1; i < config.drills_per_document; ++i) text += "\n" + arithmetic_drill(rng, config);
     return text;
-}
-
-/// An equation that is not held out (drawn again until one is not).
-inline LinearEquation sample_training_equation(Rng& rng, const SyntheticCorpusConfig& config) {
-    LinearEquation eq = sample_linear_equation(rng, config.equations);
-    while (is_held_out(eq, config)) eq = sample_linear_equation(rng, config.equations);
-    return eq;
 }
 
 /// One document: a drill document, or the question (in document_template) and a worked solution
