@@ -55,7 +55,7 @@ inline std::string substitution_check(const LinearEquation& eq, const Rational& 
 }
 
 /// What a completion's check lines say: how many lines start with "check: ", and how many of them
-/// say ", not " (failed). Lines are split at '\n'; a check inside <think> counts as any other.
+/// say ", not " (failed). Lines are split at '\n'; a check inside `<think>` counts as any other.
 struct CheckTrace {
     int checks = 0;  ///< lines that start with kCheckPrefix
     int failed = 0;  ///< of those, the ones holding kCheckFailedMark

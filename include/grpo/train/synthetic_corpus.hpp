@@ -62,7 +62,7 @@ struct SyntheticCorpusConfig {
     double held_out_share = 0.1;     ///< share of all equations kept out of the corpus
     std::uint64_t split_seed = 0;    ///< the hash key of the held-out split
     double check_rate = 0.0;         ///< share of worked solutions that check their answer (and retry after a failed check)
-    double tagged_share = 1.0;       ///< share of worked solutions in the <think>/<answer> format; the rest end "answer: x"
+    double tagged_share = 1.0;       ///< share of worked solutions in the `<think>`/`<answer>` format; the rest end "answer: x"
     PromptTemplate document_template = PromptTemplate::plain();  ///< wraps each worked document's question
 
     /// Throws naming the first offending field.
