@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Records the full run of a long example (default 06_r1_zero, ~14 minutes on 2 cores; 07_r1_pipeline
+# Records the full run of a long example (default 06_r1_zero, ~30 minutes on 2 cores; 07_r1_pipeline
 # ~40) into examples/NN_name/full_run_output.txt, the file its chapter may quote beside the --quick
 # output that ctest diffs. Standard output only: it holds what a seeded run reproduces; times
 # and the progress line (standard error) go to <name>_out/run.log (r1_zero_out/, r1_pipeline_out/).
