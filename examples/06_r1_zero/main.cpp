@@ -267,8 +267,9 @@ void print_reflection(const char* who, const grpo::ReflectionStats& s) {
                 share(s.accuracy_with_check).c_str(), share(s.accuracy_without_check).c_str());
 }
 
-// The first sample of `r` that failed a check and still ended right: its own wrong answer, the
-// check that caught it, the retry. Empty when there is none.
+// The first sample of `r` that failed a check and still ended right (what ReflectionCounter
+// counts as a self-correction): its own wrong answer, the check that caught it, the retry.
+// Empty when there is none.
 std::string first_aha(const grpo::EvalReport& r, const std::vector<grpo::Problem>& problems, std::string* question) {
     for (std::size_t i = 0; i < problems.size(); ++i)
         for (const std::string& text : r.per_problem[i].sample_completions)
@@ -422,7 +423,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "GRPO: %d steps in %.1f min\n", steps, seconds_since(rl_start) / 60);
     grpo::SvgPlot plot("R1-Zero on linear equations (held-out problems)", "GRPO step", "");
     for (auto* series : {&greedy, &sampled, &length, &checks, &format})
-        if (!series->x.empty() && (lesson.phenomena || (series != &checks && series != &format))) plot.add(*series);
+        if (!series->x.empty()) plot.add(*series);  // the misconception lesson has no checks or format curve
     plot.save(out + "/curves.svg");
     grpo::save_checkpoint(model, out + "/final.safetensors");
 

@@ -86,10 +86,13 @@ inline LinearEquation sample_linear_equation(Rng& rng, const LinearEquationConfi
     return {a, b, numerator + b};
 }
 
+/// The term a·x as a student writes it: "x", "-x", "3x".
+inline std::string render_ax(std::int64_t a) { return a == 1 ? "x" : a == -1 ? "-x" : std::to_string(a) + "x"; }
+
 /// "2x + 3 = 7", "x - 4 = 5", "-x = 3", "-3x - 20 = 1": coefficient 1 is omitted and a negative
 /// b is written as subtraction, never "+ -3".
 inline std::string render_linear_equation(const LinearEquation& eq) {
-    std::string text = eq.a == 1 ? "x" : eq.a == -1 ? "-x" : std::to_string(eq.a) + "x";
+    std::string text = render_ax(eq.a);
     if (eq.b > 0) text += " + " + std::to_string(eq.b);
     if (eq.b < 0) text += " - " + std::to_string(-eq.b);
     return text + " = " + std::to_string(eq.c);

@@ -70,7 +70,8 @@ inline CheckTrace read_checks(std::string_view completion) {
         std::size_t end = completion.find('\n', begin);
         if (end == std::string_view::npos) end = completion.size();
         std::string_view line = completion.substr(begin, end - begin);
-        if (line.substr(0, 7) == "<think>") line.remove_prefix(7);
+        constexpr std::string_view think = "<think>";  // the first line of a tagged solution starts with it
+        if (line.substr(0, think.size()) == think) line.remove_prefix(think.size());
         if (line.substr(0, kCheckPrefix.size()) == kCheckPrefix) {
             ++trace.checks;
             if (line.find(kCheckFailedMark) != std::string_view::npos) ++trace.failed;

@@ -30,7 +30,7 @@ namespace grpo {
 
 /// The reasoning lines only (what goes inside `<think>`), one step per line.
 inline std::string linear_equation_steps(const LinearEquation& eq) {
-    const std::string ax = eq.a == 1 ? "x" : eq.a == -1 ? "-x" : std::to_string(eq.a) + "x";
+    const std::string ax = render_ax(eq.a);
     std::string text = render_linear_equation(eq);
     if (eq.b != 0) {
         const std::string moved = eq.b > 0 ? " - " + std::to_string(eq.b) : " + " + std::to_string(-eq.b);

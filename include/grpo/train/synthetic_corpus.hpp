@@ -165,10 +165,8 @@ inline std::string check_drill(Rng& rng, const SyntheticCorpusConfig& config) {
     const bool slip = rng.uniform() < 0.5 && eq.b != 0;
     const Rational x = slip ? sign_slip_answer(eq) : eq.solution();
     std::string text = render_linear_equation(eq);
-    if (eq.a != 1 && eq.b != 0) {  // the line linear_equation_steps writes after moving b
-        const std::string ax = eq.a == -1 ? "-x" : std::to_string(eq.a) + "x";
-        text += "\n" + ax + " = " + std::to_string(slip ? eq.c + eq.b : eq.c - eq.b);
-    }
+    if (eq.a != 1 && eq.b != 0)  // the line linear_equation_steps writes after moving b
+        text += "\n" + render_ax(eq.a) + " = " + std::to_string(slip ? eq.c + eq.b : eq.c - eq.b);
     return text + "\nx = " + x.to_string() + "\n" + substitution_check(eq, x);
 }
 
