@@ -102,22 +102,6 @@ Transformer<T, B> clone_model(const Transformer<T, B>& model) {
     return copy;
 }
 
-/// Writes `model` (parameters, balancing biases, config and `metadata`) to `path` as safetensors, atomically.
-template <class T, class B>
-void save_checkpoint(const Transformer<T, B>& model, const std::string& path,
-                     std::map<std::string, std::string> metadata = {}) {
-    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "checkpoints hold float or double");
-    std::vector<NamedTensor> tensors;
-    for (const auto& [name, tensor] : checkpoint_detail::model_state(model)) {
-        const Shape& s = tensor.shape();
-        tensors.push_back(NamedTensor::from_values<T>(name, std::vector<std::int64_t>(s.dim, s.dim + s.rank),
-                                                      tensor.to_host()));
-    }
-    metadata["grpo.config"] = config_to_json(model.config()).dump();
-    metadata["format"] = "pt";  // what transformers' safetensors loader expects
-    save_safetensors(path, tensors, metadata);
-}
-
 /// What loading a checkpoint may accept beyond the default checks.
 struct CheckpointLoadOptions {
     bool allow_non_finite = false;  ///< a NaN or inf weight is refused unless the caller asks for it
@@ -127,9 +111,86 @@ struct CheckpointLoadOptions {
 /// first, then the copy", so a file that fails a check leaves the model as it was.
 template <class T>
 struct CheckedCheckpoint {
-    std::vector<std::vector<T>> values;  ///< in checkpoint_detail::model_state order
+    std::vector<std::vector<T>> values;  ///< in the order of the model's state (checkpoint_detail::model_state)
     std::map<std::string, std::string> metadata;  ///< the file's metadata strings
 };
+
+/// Every tensor of a model's state with its name, in file order: what a checkpoint holds.
+template <class T, class B>
+using NamedState = std::vector<std::pair<std::string, Tensor<T, B>>>;
+
+namespace checkpoint_detail {
+
+/// Writes `state`, `config` and `metadata` to `path` as safetensors, atomically: the body of
+/// save_checkpoint, shared by every model built on a Transformer trunk (a reward model too).
+template <class T, class B>
+void save_state(const NamedState<T, B>& state, const TransformerConfig& config, const std::string& path,
+                std::map<std::string, std::string> metadata) {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "checkpoints hold float or double");
+    std::vector<NamedTensor> tensors;
+    for (const auto& [name, tensor] : state) {
+        const Shape& s = tensor.shape();
+        tensors.push_back(NamedTensor::from_values<T>(name, std::vector<std::int64_t>(s.dim, s.dim + s.rank),
+                                                      tensor.to_host()));
+    }
+    metadata["grpo.config"] = config_to_json(config).dump();
+    metadata["format"] = "pt";  // what transformers' safetensors loader expects
+    save_safetensors(path, tensors, metadata);
+}
+
+/// Reads `path` and checks it against a model's `state` and `config` (read_checked_checkpoint's
+/// checks); `who` starts every message.
+template <class T, class B>
+CheckedCheckpoint<T> read_checked_state(const NamedState<T, B>& state, const TransformerConfig& config,
+                                        const std::string& path, CheckpointLoadOptions options, const char* who) {
+    const Safetensors file = load_safetensors(path);
+    const TransformerConfig stored = stored_config(file, path);
+    const std::string differences = config_differences(config_to_json(stored), config_to_json(config));
+    require(differences.empty(), who, ": '", path, "' holds a model with another config: ", differences);
+    CheckedCheckpoint<T> out;
+    std::set<std::string> expected;
+    for (const auto& [name, tensor] : state) {
+        expected.insert(name);
+        const NamedTensor* stored_tensor = file.find(name);
+        require(stored_tensor != nullptr, who, ": '", path, "' has no tensor '", name, "'");
+        const Shape& s = tensor.shape();
+        require(stored_tensor->shape == std::vector<std::int64_t>(s.dim, s.dim + s.rank), who, ": tensor '", name,
+                "' has shape ", Shape::of(stored_tensor->shape), " in '", path, "', the model needs ", s);
+        require(stored_tensor->dtype == dtype_of<T>(), who, ": tensor '", name, "' in '", path, "' holds ",
+                dtype_info(stored_tensor->dtype).name, ", the model needs ", dtype_info(dtype_of<T>()).name);
+        out.values.push_back(stored_tensor->template values<T>());
+        if (!options.allow_non_finite)
+            for (std::size_t i = 0; i < out.values.back().size(); ++i)
+                require(std::isfinite(out.values.back()[i]), who, ": tensor '", name, "' in '", path, "' holds ",
+                        out.values.back()[i], " at index ", i,
+                        "; refusing a non-finite weight (CheckpointLoadOptions::allow_non_finite loads it)");
+    }
+    for (const NamedTensor& t : file.tensors)
+        require(expected.count(t.name) == 1, who, ": '", path, "' holds tensor '", t.name,
+                "' that this model does not have");
+    out.metadata = file.metadata;
+    return out;
+}
+
+/// Copies checked values into `state` (whose tensors share the model's buffers).
+template <class T, class B>
+void apply_state(const NamedState<T, B>& state, const CheckedCheckpoint<T>& checked, const char* who) {
+    require(state.size() == checked.values.size(), who, ": ", checked.values.size(), " tensors for a model with ",
+            state.size());
+    for (std::size_t i = 0; i < state.size(); ++i) {
+        Tensor<T, B> target = state[i].second;  // a handle on the model's buffer
+        target.copy_from_host(checked.values[i]);
+    }
+}
+
+}  // namespace checkpoint_detail
+
+/// Writes `model` (parameters, balancing biases, config and `metadata`) to `path` as safetensors, atomically.
+template <class T, class B>
+void save_checkpoint(const Transformer<T, B>& model, const std::string& path,
+                     std::map<std::string, std::string> metadata = {}) {
+    checkpoint_detail::save_state(checkpoint_detail::model_state(model), model.config(), path, std::move(metadata));
+}
 
 /// Reads `path` and checks it against `model`: the config, every tensor present with the model's
 /// dtype and shape, no tensor the model lacks, every value finite (unless allowed). Names the
@@ -137,42 +198,14 @@ struct CheckedCheckpoint {
 template <class T, class B>
 CheckedCheckpoint<T> read_checked_checkpoint(const Transformer<T, B>& model, const std::string& path,
                                              CheckpointLoadOptions options = {}) {
-    const Safetensors file = load_safetensors(path);
-    const TransformerConfig stored = checkpoint_detail::stored_config(file, path);
-    const std::string differences = config_differences(config_to_json(stored), config_to_json(model.config()));
-    require(differences.empty(), "load_checkpoint: '", path, "' holds a model with another config: ", differences);
-    CheckedCheckpoint<T> out;
-    std::set<std::string> expected;
-    for (const auto& [name, tensor] : checkpoint_detail::model_state(model)) {
-        expected.insert(name);
-        const NamedTensor* stored_tensor = file.find(name);
-        require(stored_tensor != nullptr, "load_checkpoint: '", path, "' has no tensor '", name, "'");
-        const Shape& s = tensor.shape();
-        require(stored_tensor->shape == std::vector<std::int64_t>(s.dim, s.dim + s.rank), "load_checkpoint: tensor '",
-                name, "' has shape ", Shape::of(stored_tensor->shape), " in '", path, "', the model needs ", s);
-        require(stored_tensor->dtype == dtype_of<T>(), "load_checkpoint: tensor '", name, "' in '", path, "' holds ",
-                dtype_info(stored_tensor->dtype).name, ", the model needs ", dtype_info(dtype_of<T>()).name);
-        out.values.push_back(stored_tensor->template values<T>());
-        if (!options.allow_non_finite)
-            for (std::size_t i = 0; i < out.values.back().size(); ++i)
-                require(std::isfinite(out.values.back()[i]), "load_checkpoint: tensor '", name, "' in '", path,
-                        "' holds ", out.values.back()[i], " at index ", i,
-                        "; refusing a non-finite weight (CheckpointLoadOptions::allow_non_finite loads it)");
-    }
-    for (const NamedTensor& t : file.tensors)
-        require(expected.count(t.name) == 1, "load_checkpoint: '", path, "' holds tensor '", t.name,
-                "' that this model does not have");
-    out.metadata = file.metadata;
-    return out;
+    return checkpoint_detail::read_checked_state(checkpoint_detail::model_state(model), model.config(), path, options,
+                                                 "load_checkpoint");
 }
 
 /// Copies a checked checkpoint into the model it was checked against.
 template <class T, class B>
 void apply_checkpoint(Transformer<T, B>& model, const CheckedCheckpoint<T>& checked) {
-    auto state = checkpoint_detail::model_state(model);
-    require(state.size() == checked.values.size(), "apply_checkpoint: ", checked.values.size(),
-            " tensors for a model with ", state.size());
-    for (std::size_t i = 0; i < state.size(); ++i) state[i].second.copy_from_host(checked.values[i]);
+    checkpoint_detail::apply_state(checkpoint_detail::model_state(model), checked, "apply_checkpoint");
 }
 
 /// Loads the weights and biases of `path` into `model`, which must have the same config; a file

@@ -6,6 +6,7 @@
 #include "grpo/tasks/countdown.hpp"
 #include "grpo/tasks/expression.hpp"
 #include "grpo/tasks/linear_equation.hpp"
+#include "grpo/tasks/preference.hpp"
 #include "grpo/tasks/problem.hpp"
 #include "grpo/tasks/self_check.hpp"
 #include "grpo/tasks/worked_solution.hpp"

@@ -26,6 +26,7 @@
 #include "grpo/optim/clip.hpp"
 #include "grpo/optim/schedule.hpp"
 #include "grpo/text/tokenizer.hpp"
+#include "grpo/train/epoch_order.hpp"
 
 namespace grpo {
 
@@ -110,8 +111,7 @@ public:
     /// Trains `model` in place on `data`; throws on no data, batch < 1 or max_grad_norm <= 0.
     SftTrainer(Transformer<T, B>& model, const Tokenizer& tok, std::vector<SftExample> data, SftConfig config)
         : model_(model), tok_(tok), data_(std::move(data)), config_(config),
-          optimizer_(model.params(), config.optimizer) {
-        require(!data_.empty(), "SftTrainer: no examples");
+          optimizer_(model.params(), config.optimizer), order_(checked_size(data_), config.seed) {
         require(config_.batch >= 1, "SftTrainer: batch = ", config_.batch, ", expected >= 1");
         require(config_.max_grad_norm > 0, "SftTrainer: max_grad_norm = ", config_.max_grad_norm, ", expected > 0");
     }
@@ -154,23 +154,15 @@ public:
     std::int64_t steps_done() const { return step_; }  ///< updates taken
 
 private:
-    /// The next config.batch examples of the epoch order; a new order (Fisher-Yates under
-    /// Rng(seed, epoch)) each time an epoch is used up.
+    static std::size_t checked_size(const std::vector<SftExample>& data) {
+        require(!data.empty(), "SftTrainer: no examples");
+        return data.size();
+    }
+
+    /// The next config.batch examples of the epoch order.
     std::vector<SftExample> next_examples() {
         std::vector<SftExample> out;
-        while (static_cast<int>(out.size()) < config_.batch) {
-            if (cursor_ == order_.size()) {
-                order_.resize(data_.size());
-                for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
-                Rng rng(config_.seed, epoch_++);
-                for (std::size_t i = order_.size() - 1; i > 0; --i) {
-                    const auto j = rng.uniform_int(0, static_cast<std::int64_t>(i));
-                    std::swap(order_[i], order_[static_cast<std::size_t>(j)]);
-                }
-                cursor_ = 0;
-            }
-            out.push_back(data_[order_[cursor_++]]);
-        }
+        while (static_cast<int>(out.size()) < config_.batch) out.push_back(data_[order_.next()]);
         return out;
     }
 
@@ -179,10 +171,8 @@ private:
     std::vector<SftExample> data_;
     SftConfig config_;
     AdamW<T, B> optimizer_;
+    EpochOrder order_;
     std::int64_t step_ = 0;
-    std::uint64_t epoch_ = 0;
-    std::vector<std::size_t> order_;
-    std::size_t cursor_ = 0;
 };
 
 }  // namespace grpo
