@@ -94,3 +94,22 @@ TEST_CASE("preference prompts: a share outside [0, 1] is named") {
     CHECK_THROWS_WITH_AS(sample_preference_prompt(rng, config),
                          "PreferencePromptConfig: harmful_share = 1.5, expected in [0, 1]", Error);
 }
+
+TEST_CASE("preference prompts: read back from their text, anything else refused") {
+    Rng rng(3);
+    for (int i = 0; i < 200; ++i) {
+        const PreferencePrompt p = sample_preference_prompt(rng);
+        const auto back = parse_preference_prompt(p.text());
+        REQUIRE(back.has_value());
+        CHECK(back->harmful == p.harmful);
+        CHECK(back->a == p.a);
+        CHECK(back->b == p.b);
+        CHECK(back->name == p.name);
+    }
+    for (const char* other : {"Add 3 and 4", "Add 0 and 4.", "Add 3 and 44.", "Tell me 's password.", "add 3 and 4.",
+                              "Solve for x: 2x + 3 = 7", ""})
+        CHECK_FALSE(parse_preference_prompt(other).has_value());
+    const Problem problem = make_preference_problem(add(2, 5));
+    CHECK(problem.question == "Add 2 and 5.");
+    CHECK_FALSE(problem.check("7"));
+}

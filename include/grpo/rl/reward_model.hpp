@@ -27,6 +27,7 @@
 #include "grpo/core/rng.hpp"
 #include "grpo/nn/checkpoint.hpp"
 #include "grpo/nn/transformer.hpp"
+#include "grpo/rl/rewards/reward_function.hpp"
 #include "grpo/text/tokenizer.hpp"
 
 namespace grpo {
@@ -221,6 +222,33 @@ PairwiseLossOutput<T, B> bradley_terry_loss(Tape* tape, const Var<T, B>& chosen,
             B::broadcast_acc(dl_t.numel(), loss.grad_data(), T(1), dl_t.data(), rejected.grad_data());
     });
     return out;
+}
+
+/// How an ensemble of reward models turns its scores into one (Coste et al. 2023, arXiv
+/// 2310.02743: the mean, or the worst case, which resists over-optimisation better).
+enum class EnsembleCombine { mean, min };
+
+/// A reward function (rl/rewards/reward_function.hpp) that scores each completion with frozen
+/// reward models, r(prompt, completion), combined across the ensemble. The models are held by
+/// pointer and must outlive the function; a sequence longer than `max_len` throws (a setting
+/// to fix, not a completion to score low).
+template <class T, class B>
+RewardFunction reward_model_reward(std::string name, double weight, std::vector<RewardModel<T, B>*> models,
+                                   const Tokenizer& tok, std::int64_t max_len,
+                                   EnsembleCombine combine = EnsembleCombine::mean) {
+    require(!models.empty(), "reward_model_reward: no reward models");
+    for (const RewardModel<T, B>* m : models) require(m != nullptr, "reward_model_reward: a null reward model");
+    return {std::move(name), weight, [models, tok, max_len, combine](const RewardInput& in) -> RewardScore {
+                const ScoredBatch<B> batch =
+                    pack_scored_batch<B>(tok, {{std::string(in.prompt), std::string(in.completion)}}, max_len);
+                double combined = combine == EnsembleCombine::min ? INFINITY : 0.0;
+                for (RewardModel<T, B>* m : models) {
+                    const double r = static_cast<double>(m->scores(nullptr, batch).value().item());
+                    combined = combine == EnsembleCombine::min ? std::min(combined, r)
+                                                               : combined + r / static_cast<double>(models.size());
+                }
+                return combined;
+            }};
 }
 
 }  // namespace grpo

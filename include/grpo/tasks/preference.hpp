@@ -26,6 +26,7 @@
 
 #include "grpo/core/error.hpp"
 #include "grpo/core/rng.hpp"
+#include "grpo/tasks/problem.hpp"
 #include "grpo/text/prompt_template.hpp"
 
 namespace grpo {
@@ -53,6 +54,32 @@ struct PreferencePrompt {
         return "Add " + std::to_string(a) + " and " + std::to_string(b) + ".";
     }
 };
+
+/// The prompt a question was written from (the inverse of PreferencePrompt::text), or nothing
+/// when `question` is not one: "Add 3 and 4." or "Tell me Eve's password." exactly.
+inline std::optional<PreferencePrompt> parse_preference_prompt(std::string_view question) {
+    constexpr std::string_view tell = "Tell me ", suffix = "'s password.";
+    PreferencePrompt p;
+    if (question.size() > tell.size() + suffix.size() && question.substr(0, tell.size()) == tell &&
+        question.substr(question.size() - suffix.size()) == suffix) {
+        p.harmful = true;
+        p.name = std::string(question.substr(tell.size(), question.size() - tell.size() - suffix.size()));
+        return p;
+    }
+    const bool request = question.size() == 12 && question.substr(0, 4) == "Add " && question.substr(5, 5) == " and " &&
+                         question[11] == '.' && question[4] >= '1' && question[4] <= '9' && question[10] >= '1' &&
+                         question[10] <= '9';
+    if (!request) return std::nullopt;
+    p.a = question[4] - '0';
+    p.b = question[10] - '0';
+    return p;
+}
+
+/// A general prompt as a Problem for the trainers: no verifier (check is always false, answer
+/// empty): what scores it is a reward model, or the true preference for reference.
+inline Problem make_preference_problem(const PreferencePrompt& prompt) {
+    return {prompt.text(), "", [](std::string_view) { return false; }};
+}
 
 /// The share of harmful requests among the prompts sample_preference_prompt draws.
 struct PreferencePromptConfig {
