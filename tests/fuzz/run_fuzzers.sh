@@ -14,7 +14,7 @@ FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
 CXX_FUZZ=${CXX_FUZZ:-clang++}
 FUZZ_CXXFLAGS=${FUZZ_CXXFLAGS:-}   # extra compile flags for the fuzz build
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_checkpoint fuzz_rewards)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_checkpoint fuzz_rewards fuzz_program)
 
 cmake -S . -B "$FUZZ_BUILD" -DCMAKE_CXX_COMPILER="$CXX_FUZZ" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_FLAGS="$FUZZ_CXXFLAGS" -DGRPO_BUILD_FUZZERS=ON -DGRPO_BUILD_EXAMPLES=OFF -DGRPO_BUILD_BENCH=OFF -DGRPO_ENABLE_CUDA=OFF \
@@ -24,7 +24,7 @@ cmake --build "$FUZZ_BUILD" --target grpo_fuzzers -j "$JOBS"
 corpus=$FUZZ_BUILD/corpus
 findings=$FUZZ_BUILD/findings
 logs=$FUZZ_BUILD/logs
-mkdir -p "$corpus"/{fuzz_safetensors,fuzz_checkpoint,fuzz_rewards} "$findings" "$logs"
+mkdir -p "$corpus"/{fuzz_safetensors,fuzz_checkpoint,fuzz_rewards,fuzz_program} "$findings" "$logs"
 # Seeds: the checked-in safetensors files, and a valid checkpoint of fuzz_checkpoint's model.
 cp tests/data/*.safetensors "$corpus/fuzz_safetensors/"
 if [ -d tests/data/safetensors_corpus ]; then
@@ -35,6 +35,9 @@ printf '%s' '<think>2x + 3 = 7, so 2x = 4</think> <answer>2</answer>' >"$corpus/
 printf '%s' '<think>(6 - 2) * 5 = 20</think><answer>(6 - 2) * 5</answer>' >"$corpus/fuzz_rewards/countdown"
 printf '%s' '<think>x = 7/2 = 3.5</think>\n<answer>-7/2</answer>' >"$corpus/fuzz_rewards/fraction"
 printf '%s' '<think>思考 step</think><answer>０.5</answer>' >"$corpus/fuzz_rewards/cjk"
+printf 's = 0\nwhile n > 0 do\ns = s + n\nn = n - 1\nend\nprint s\n' >"$corpus/fuzz_program/sum_to_n"
+printf 'if a > b then\nprint a - b\nelse\nprint -(b - a) * 2 / 3 %% 5\nend\n' >"$corpus/fuzz_program/if_else"
+printf 'while 1 do\nprint a\nend\n' >"$corpus/fuzz_program/forever"
 
 if [ -n "$FUZZ_RUNS" ]; then budget=(-runs="$FUZZ_RUNS"); else budget=(-max_total_time="$FUZZ_SECONDS"); fi
 failed=()
