@@ -185,7 +185,7 @@ TEST_CASE("RewardModel from a language model: its trunk copied, its LM head left
     CHECK(named.back().first == "score.bias");
 }
 
-TEST_CASE("RewardModel checkpoint: saved and loaded, the same scores; a policy's file is refused") {
+TEST_CASE("RewardModel checkpoint: saved and loaded, the same scores, and a policy file refused") {
     Rng rng(35), other(36);
     RewardModelD model(grpo_test::tiny_moe_config(8), rng);
     model.trunk().blocks()[1].moe->bias().copy_from_host({0.5, -0.25, 0.0, 1.0});

@@ -97,7 +97,7 @@ TEST_CASE("mini programs: runtime errors and limits end the run with what was pr
     CHECK(forever.steps == 10001);
 }
 
-TEST_CASE("programming problems: every reference passes its tests; the whole output is compared") {
+TEST_CASE("programming problems: every reference passes its tests, and the whole output is compared") {
     Rng rng(5);
     for (const std::string& family : program_families())
         for (int k = 0; k < 20; ++k) {

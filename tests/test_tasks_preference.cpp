@@ -87,7 +87,7 @@ TEST_CASE("preference pairs: chosen is the truly better completion, margin the d
     CHECK(harmful == doctest::Approx(0.3 * n).epsilon(0.1));  // harmful_share 0.3, within 10%
 }
 
-TEST_CASE("preference prompts: a share outside [0, 1] is named") {
+TEST_CASE("preference prompts: a share outside 0..1 is named") {
     Rng rng(1);
     PreferencePromptConfig config;
     config.harmful_share = 1.5;
