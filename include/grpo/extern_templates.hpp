@@ -49,7 +49,9 @@
     kw class MoE<T, Cpu>;                                                                                 \
     kw class Transformer<T, Cpu>;                                                                         \
     kw class AdamW<T, Cpu>;                                                                               \
+    kw class ScalarHeadModel<T, Cpu>;                                                                     \
     kw class Critic<T, Cpu>;                                                                              \
+    kw class RewardModel<T, Cpu>;                                                                         \
     kw class GrpoTrainer<T, Cpu>;                                                                         \
     kw class PpoTrainer<T, Cpu>;                                                                          \
     kw class SftTrainer<T, Cpu>;                                                                          \

@@ -55,6 +55,7 @@
 #include "grpo/nn/feed_forward.hpp"
 #include "grpo/nn/kv_cache.hpp"
 #include "grpo/nn/moe.hpp"
+#include "grpo/nn/scalar_head.hpp"
 #include "grpo/nn/transformer.hpp"
 
 #include "grpo/train/bilingual_corpus.hpp"

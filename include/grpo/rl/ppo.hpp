@@ -33,6 +33,7 @@
 #include "grpo/core/tensor.hpp"
 #include "grpo/core/rng.hpp"
 #include "grpo/nn/config.hpp"
+#include "grpo/nn/scalar_head.hpp"
 #include "grpo/nn/transformer.hpp"
 #include "grpo/rl/grpo_loss.hpp"
 #include "grpo/rl/policy_logprobs.hpp"
@@ -281,24 +282,18 @@ ValueLossOutput<T, B> value_loss(Tape* tape, const Var<T, B>& values, const Tens
     return out;
 }
 
-/// The value network V(s_t): a transformer trunk and a scalar head on its final hidden state,
-///   V = h · w + b,   h = Transformer::hidden (C), w: (C, 1), b: (1)
+/// The value network V(s_t): a transformer trunk and a scalar head on its final hidden state
+/// (nn/scalar_head.hpp), V = h · w + b, the head named value_head.
 /// InstructGPT (arXiv 2203.02155 §3.5) and TRL use a value model as large as the policy (pass
 /// the policy's config: that is the cost GRPO removes). They initialise it from the reward
 /// model; with rule-based scores there is none, so the trunk is fresh from the Rng. The critic
-/// reads no logits, so its trunk is built with tied_head (no (C, V) LM head that would never
-/// get a gradient), like TRL's value model, a sequence-classification model: trunk + `score`.
-/// The head starts as N(0, 1/√(C + 1)), bias 0: the scalar head of lm-human-preference-details
-/// (Huang et al.'s reproduction of OpenAI's lm-human-preferences).
+/// reads no logits, so its trunk has no LM head, like TRL's value model, a sequence-classification
+/// model: trunk + `score`.
 template <class T, class B>
-class Critic {
+class Critic : public ScalarHeadModel<T, B> {
 public:
     /// A critic of that config (tied_head forced), trunk and scalar head fresh from `rng`.
-    Critic(const TransformerConfig& config, Rng& rng) : trunk_(trunk_config(config), rng) {
-        const std::int64_t C = config.d_model;
-        head_weight_ = Var<T, B>::param(Tensor<T, B>::randn({C, 1}, rng, 1.0 / std::sqrt(static_cast<double>(C) + 1.0)));
-        head_bias_ = Var<T, B>::param(Tensor<T, B>::zeros({1}));
-    }
+    Critic(const TransformerConfig& config, Rng& rng) : ScalarHeadModel<T, B>(config, rng, "value_head") {}
     /// As large as the policy (InstructGPT, TRL): the policy's config, fresh weights.
     Critic(const Transformer<T, B>& policy, Rng& rng) : Critic(policy.config(), rng) {}
 
@@ -307,54 +302,16 @@ public:
     /// (TRL: vpred[:, context_length − 1 : −1]). Padded columns hold some real state's value.
     Var<T, B> values(Tape* tape, const PolicyBatch<B>& batch) {
         const std::int64_t N = batch.rows, W = batch.width, L = batch.completion_width;
-        const std::int64_t C = trunk_.config().d_model;
+        const std::int64_t C = this->config().d_model;
         require(batch.ids.shape() == Shape{N, W}, "Critic::values: ids have shape ", batch.ids.shape(),
                 ", expected (rows, width) = (", N, ", ", W, ")");
         require(batch.columns.shape() == Shape{N * L}, "Critic::values: columns have shape ", batch.columns.shape(),
                 ", expected (rows x completion_width) = (", N * L, ")");
-        const Var<T, B> h = trunk_.hidden(tape, batch.ids);               // (N, W, C)
+        const Var<T, B> h = this->trunk_.hidden(tape, batch.ids);          // (N, W, C)
         const Var<T, B> flat = reshape(tape, h, {N * W, C});              // (N·W, C)
         const Var<T, B> states = gather_rows(tape, flat, batch.columns);  // (N·L, C): s_t per token
-        const Var<T, B> v = add(tape, matmul(tape, states, head_weight_), head_bias_);  // (N·L, 1)
-        return reshape(tape, v, {N, L});
+        return reshape(tape, this->head(tape, states), {N, L});           // (N·L, 1) -> (N, L)
     }
-
-    /// The trunk's parameters (Transformer's names), then value_head.weight and value_head.bias.
-    std::vector<std::pair<std::string, Var<T, B>>> named_params() const {
-        std::vector<std::pair<std::string, Var<T, B>>> out = trunk_.named_params();
-        out.push_back({"value_head.weight", head_weight_});
-        out.push_back({"value_head.bias", head_bias_});
-        return out;
-    }
-
-    /// Every parameter, in named_params() order.
-    std::vector<Var<T, B>> params() const {
-        std::vector<Var<T, B>> out;
-        for (auto& named : named_params()) out.push_back(named.second);
-        return out;
-    }
-
-    /// The number of weights in all parameters.
-    std::int64_t parameter_count() const {
-        std::int64_t n = 0;
-        for (auto& named : named_params()) n += named.second.numel();
-        return n;
-    }
-
-    /// The trunk, e.g. for its MoE balance loss and update_balance_biases().
-    Transformer<T, B>& trunk() { return trunk_; }
-    const Transformer<T, B>& trunk() const { return trunk_; }  ///< the trunk
-    const TransformerConfig& config() const { return trunk_.config(); }  ///< the trunk's config (tied_head = true)
-
-private:
-    static TransformerConfig trunk_config(TransformerConfig config) {
-        config.tied_head = true;
-        return config;
-    }
-
-    Transformer<T, B> trunk_;
-    Var<T, B> head_weight_;  ///< (C, 1)
-    Var<T, B> head_bias_;    ///< (1)
 };
 
 }  // namespace grpo

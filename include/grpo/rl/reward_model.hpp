@@ -26,6 +26,7 @@
 #include "grpo/core/error.hpp"
 #include "grpo/core/rng.hpp"
 #include "grpo/nn/checkpoint.hpp"
+#include "grpo/nn/scalar_head.hpp"
 #include "grpo/nn/transformer.hpp"
 #include "grpo/rl/rewards/reward_function.hpp"
 #include "grpo/text/tokenizer.hpp"
@@ -70,27 +71,21 @@ ScoredBatch<B> pack_scored_batch(const Tokenizer& tok, const std::vector<std::pa
     return {Ids<B>::from({R, W}, ids), Ids<B>::from({R}, last), R, W};
 }
 
-/// The reward model: a Transformer trunk and a scalar head on the last token's final hidden state,
-///   r = h_last · w + b,   h = Transformer::hidden (C), w: (C, 1), b: (1)
-/// The trunk is built with tied_head (no (C, V) LM head: it would never get a gradient), like
-/// TRL's sequence-classification model (trunk + `score`). The head starts as N(0, 1/√(C + 1)),
-/// bias 0, as the scalar head of lm-human-preference-details and the Critic (rl/ppo.hpp).
+/// The reward model: a Transformer trunk and a scalar head (nn/scalar_head.hpp) on the last
+/// token's final hidden state, r = h_last · w + b, the head named `score` as in TRL's
+/// sequence-classification model.
 template <class T, class B>
-class RewardModel {
+class RewardModel : public ScalarHeadModel<T, B> {
 public:
     /// A reward model of that config (tied_head forced), trunk and head fresh from `rng`.
-    RewardModel(const TransformerConfig& config, Rng& rng) : trunk_(trunk_config(config), rng) {
-        const std::int64_t C = config.d_model;
-        head_weight_ = Var<T, B>::param(Tensor<T, B>::randn({C, 1}, rng, 1.0 / std::sqrt(static_cast<double>(C) + 1.0)));
-        head_bias_ = Var<T, B>::param(Tensor<T, B>::zeros({1}));
-    }
+    RewardModel(const TransformerConfig& config, Rng& rng) : ScalarHeadModel<T, B>(config, rng, "score") {}
     /// Initialised from a language model, as InstructGPT starts its reward model from the SFT
     /// model: the trunk's weights and balancing biases are copied from `base` (its LM head, if
     /// untied, is left out); the head is fresh from `rng`.
     RewardModel(const Transformer<T, B>& base, Rng& rng) : RewardModel(base.config(), rng) {
         const NamedState<T, B> from = checkpoint_detail::model_state(base);
         std::map<std::string, Tensor<T, B>> by_name(from.begin(), from.end());
-        for (const auto& [name, tensor] : checkpoint_detail::model_state(trunk_)) {
+        for (const auto& [name, tensor] : checkpoint_detail::model_state(this->trunk_)) {
             const auto source = by_name.find(name);
             require(source != by_name.end(), "RewardModel: the base has no tensor '", name, "'");
             B::copy(source->second.data(), tensor.data(), tensor.numel());
@@ -99,53 +94,23 @@ public:
 
     /// r(x, y) of every row of `batch`: (rows).
     Var<T, B> scores(Tape* tape, const ScoredBatch<B>& batch) {
-        const std::int64_t N = batch.rows, W = batch.width, C = trunk_.config().d_model;
+        const std::int64_t N = batch.rows, W = batch.width, C = this->config().d_model;
         require(batch.ids.shape() == Shape{N, W}, "RewardModel::scores: ids have shape ", batch.ids.shape(),
                 ", expected (rows, width) = (", N, ", ", W, ")");
         require(batch.last.shape() == Shape{N}, "RewardModel::scores: last has shape ", batch.last.shape(),
                 ", expected (rows) = (", N, ")");
-        const Var<T, B> h = trunk_.hidden(tape, batch.ids);                            // (N, W, C)
+        const Var<T, B> h = this->trunk_.hidden(tape, batch.ids);                              // (N, W, C)
         const Var<T, B> last = gather_rows(tape, reshape(tape, h, {N * W, C}), batch.last);  // (N, C)
-        return reshape(tape, add(tape, matmul(tape, last, head_weight_), head_bias_), {N});
-    }
-
-    /// The trunk's parameters (Transformer's names), then score.weight and score.bias (TRL's names).
-    std::vector<std::pair<std::string, Var<T, B>>> named_params() const {
-        std::vector<std::pair<std::string, Var<T, B>>> out = trunk_.named_params();
-        out.push_back({"score.weight", head_weight_});
-        out.push_back({"score.bias", head_bias_});
-        return out;
-    }
-
-    /// Every parameter, in named_params() order.
-    std::vector<Var<T, B>> params() const {
-        std::vector<Var<T, B>> out;
-        for (auto& named : named_params()) out.push_back(named.second);
-        return out;
+        return reshape(tape, this->head(tape, last), {N});
     }
 
     /// Every tensor a checkpoint holds: the trunk's (parameters, balancing biases), then the head.
     NamedState<T, B> state() const {
-        NamedState<T, B> out = checkpoint_detail::model_state(trunk_);
-        out.push_back({"score.weight", head_weight_.value()});
-        out.push_back({"score.bias", head_bias_.value()});
+        NamedState<T, B> out = checkpoint_detail::model_state(this->trunk_);
+        out.push_back({"score.weight", this->head_weight().value()});
+        out.push_back({"score.bias", this->head_bias().value()});
         return out;
     }
-
-    /// The trunk, e.g. for update_balance_biases() after a step.
-    Transformer<T, B>& trunk() { return trunk_; }
-    const Transformer<T, B>& trunk() const { return trunk_; }  ///< the trunk
-    const TransformerConfig& config() const { return trunk_.config(); }  ///< the trunk's config (tied_head = true)
-
-private:
-    static TransformerConfig trunk_config(TransformerConfig config) {
-        config.tied_head = true;
-        return config;
-    }
-
-    Transformer<T, B> trunk_;
-    Var<T, B> head_weight_;  ///< (C, 1)
-    Var<T, B> head_bias_;    ///< (1)
 };
 
 /// Writes a reward model (trunk, head, config and `metadata`) to `path` as safetensors, atomically.
