@@ -6,7 +6,7 @@
 #include <vector>
 
 using namespace grpo;
-using Trainer = RewardModelTrainer<float, Cpu>;
+using FloatRewardModelTrainer = RewardModelTrainer<float, Cpu>;
 
 namespace {
 
@@ -105,13 +105,13 @@ TEST_CASE("RewardModelTrainer names a bad config") {
     Rng init(6);
     RewardModel<float, Cpu> model(tiny_reward_config(tok.vocab_size()), init);
     RewardModelTrainerConfig config;
-    CHECK_THROWS_WITH_AS(Trainer(model, tok, {}, config),
+    CHECK_THROWS_WITH_AS(FloatRewardModelTrainer(model, tok, {}, config),
                          "RewardModelTrainer: no preference pairs", Error);
     config.batch = 0;
-    CHECK_THROWS_WITH_AS(Trainer(model, tok, pairs(2, 4), config),
+    CHECK_THROWS_WITH_AS(FloatRewardModelTrainer(model, tok, pairs(2, 4), config),
                          "RewardModelTrainerConfig: batch = 0, expected >= 1", Error);
     config.batch = 2;
     config.center_coefficient = -1;
-    CHECK_THROWS_WITH_AS(Trainer(model, tok, pairs(2, 4), config),
+    CHECK_THROWS_WITH_AS(FloatRewardModelTrainer(model, tok, pairs(2, 4), config),
                          "RewardModelTrainerConfig: center_coefficient = -1, expected >= 0", Error);
 }
