@@ -51,7 +51,8 @@ TEST_CASE("EpochOrder: every index once per epoch, a new seeded order each epoch
     CHECK(first != seq_other);
     for (std::size_t k : first) CHECK(again.next() == k);
     CHECK(order.epochs_started() == 2);
-    CHECK_THROWS_WITH_AS(EpochOrder(0, 1), "EpochOrder: no examples", Error);
+    EpochOrder empty(0, 1);
+    CHECK_THROWS_WITH_AS(empty.next(), "EpochOrder::next: no examples to order", Error);
 }
 
 // A filler sentence costs 0.2, so a shorter completion is often the better one; yet a wrong sum

@@ -43,18 +43,17 @@ public:
         return out;
     }
 
-    /// Every parameter, in named_params() order.
+    /// Every parameter, in named_params() order: the trunk's, then the head's.
     std::vector<Var<T, B>> params() const {
-        std::vector<Var<T, B>> out;
-        for (auto& named : named_params()) out.push_back(named.second);
+        std::vector<Var<T, B>> out = trunk_.params();
+        out.push_back(head_weight_);
+        out.push_back(head_bias_);
         return out;
     }
 
     /// The number of weights in all parameters.
     std::int64_t parameter_count() const {
-        std::int64_t n = 0;
-        for (auto& named : named_params()) n += named.second.numel();
-        return n;
+        return trunk_.parameter_count() + head_weight_.numel() + head_bias_.numel();
     }
 
     /// The trunk, e.g. for its MoE balance loss and update_balance_biases().

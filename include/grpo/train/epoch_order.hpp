@@ -15,13 +15,13 @@ namespace grpo {
 /// Indices 0 .. size − 1, each once per epoch, in a seeded order per epoch.
 class EpochOrder {
 public:
-    /// An order over `size` examples (>= 1) keyed by `seed`.
-    EpochOrder(std::size_t size, std::uint64_t seed) : size_(size), seed_(seed) {
-        require(size >= 1, "EpochOrder: no examples");
-    }
+    /// An order over `size` examples keyed by `seed` (the trainers refuse an empty data set
+    /// with their own message; next() refuses to draw from one).
+    EpochOrder(std::size_t size, std::uint64_t seed) : size_(size), seed_(seed) {}
 
     /// The next index; a new epoch's order is drawn when the last one is used up.
     std::size_t next() {
+        require(size_ >= 1, "EpochOrder::next: no examples to order");
         if (cursor_ == order_.size()) {
             order_.resize(size_);
             for (std::size_t i = 0; i < size_; ++i) order_[i] = i;

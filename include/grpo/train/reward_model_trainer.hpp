@@ -91,8 +91,11 @@ public:
     /// Trains `model` in place on `pairs`; throws on no pairs or a bad config.
     RewardModelTrainer(RewardModel<T, B>& model, const Tokenizer& tok, std::vector<PreferencePair> pairs,
                        RewardModelTrainerConfig config)
-        : model_(model), tok_(tok), pairs_(std::move(pairs)), config_(validated(config)),
-          optimizer_(model.params(), config.optimizer), order_(checked_size(pairs_), config.seed) {}
+        : model_(model), tok_(tok), pairs_(std::move(pairs)), config_(config),
+          optimizer_(model.params(), config.optimizer), order_(pairs_.size(), config.seed) {
+        require(!pairs_.empty(), "RewardModelTrainer: no preference pairs");
+        config_.validate();
+    }
 
     /// One AdamW step on the next config.batch pairs of the epoch order.
     RewardModelMetrics step() {
@@ -137,14 +140,6 @@ public:
     std::int64_t steps_done() const { return step_; }  ///< updates taken
 
 private:
-    static RewardModelTrainerConfig validated(const RewardModelTrainerConfig& config) {
-        config.validate();
-        return config;
-    }
-    static std::size_t checked_size(const std::vector<PreferencePair>& pairs) {
-        require(!pairs.empty(), "RewardModelTrainer: no preference pairs");
-        return pairs.size();
-    }
     static RewardModelMetrics metrics_of(const PairwiseLossOutput<T, B>& out) {
         RewardModelMetrics m;
         m.loss = static_cast<double>(out.loss.value().item());

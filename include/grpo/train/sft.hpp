@@ -111,7 +111,8 @@ public:
     /// Trains `model` in place on `data`; throws on no data, batch < 1 or max_grad_norm <= 0.
     SftTrainer(Transformer<T, B>& model, const Tokenizer& tok, std::vector<SftExample> data, SftConfig config)
         : model_(model), tok_(tok), data_(std::move(data)), config_(config),
-          optimizer_(model.params(), config.optimizer), order_(checked_size(data_), config.seed) {
+          optimizer_(model.params(), config.optimizer), order_(data_.size(), config.seed) {
+        require(!data_.empty(), "SftTrainer: no examples");
         require(config_.batch >= 1, "SftTrainer: batch = ", config_.batch, ", expected >= 1");
         require(config_.max_grad_norm > 0, "SftTrainer: max_grad_norm = ", config_.max_grad_norm, ", expected > 0");
     }
@@ -154,11 +155,6 @@ public:
     std::int64_t steps_done() const { return step_; }  ///< updates taken
 
 private:
-    static std::size_t checked_size(const std::vector<SftExample>& data) {
-        require(!data.empty(), "SftTrainer: no examples");
-        return data.size();
-    }
-
     /// The next config.batch examples of the epoch order.
     std::vector<SftExample> next_examples() {
         std::vector<SftExample> out;
